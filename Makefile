@@ -1,0 +1,45 @@
+# Consent Registry: the front door. `make help` lists the targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+export REGISTRY_PORT ?= 8000
+export REGISTRY_ISSUER ?= http://127.0.0.1:$(REGISTRY_PORT)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint openapi bench clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 required"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP) ## Create .venv and install the service with its dev tools
+
+run: $(STAMP) ## Migrate, create dev keys and a demo client, serve on 127.0.0.1:$REGISTRY_PORT
+	$(BIN)/registry db upgrade
+	$(BIN)/registry keys init
+	$(BIN)/registry demo
+	$(BIN)/gunicorn -c infra/gunicorn.conf.py registry.wsgi:app
+
+test: $(STAMP) ## Run the whole suite (also on PostgreSQL when REGISTRY_TEST_DATABASE_URL is set)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff and mypy
+	$(BIN)/ruff check registry tests benchmarks migrations
+	$(BIN)/mypy registry
+
+openapi: $(STAMP) ## Regenerate openapi/openapi.json from the code
+	$(BIN)/python -m registry.openapi openapi/openapi.json
+
+bench: $(STAMP) ## Run the benchmarks (they print figures; see benchmarks/README.md)
+	$(BIN)/python benchmarks/grant_status.py
+
+clean: ## Remove the virtualenv and local data
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,49 @@
+"""Consent Registry: consent grants, C2PA labelling and verification for synthetic media."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from registry.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the application: the only place where the parts are wired together."""
+    from registry import db, http_errors, ops
+    from registry.audit import views as audit_views
+    from registry.auth import views as auth_views
+    from registry.consent import views as consent_views
+    from registry.keys.keyring import KeyRing
+
+    settings = settings or Settings()
+    settings.check_production()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        REGISTRY_MAX_JSON_BYTES=settings.max_json_bytes,
+    )
+    app.extensions["registry.settings"] = settings
+
+    keyring = KeyRing(keys_dir=settings.keys_dir)  # type: ignore[arg-type]
+    if settings.env == "production" and keyring.is_development:
+        from registry.settings import ConfigurationError
+
+        raise ConfigurationError("refusing to start in production with development signing keys")
+    app.extensions["registry.keyring"] = keyring
+
+    db.init_app(app, db.Database(url=str(settings.database_url), pool_size=settings.database_pool_size))
+    http_errors.init_app(app)
+    for blueprint in (ops.bp, auth_views.bp, consent_views.bp, audit_views.bp):
+        app.register_blueprint(blueprint)
+
+    from registry.cli import register_commands
+
+    register_commands(app)
+    if settings.env == "development":
+        log.warning("Consent Registry is running in DEVELOPMENT mode (dev keys, local storage)")
+    return app

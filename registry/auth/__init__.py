@@ -1,0 +1,1 @@
+"""Organizations, API clients, access tokens and the JWKS."""

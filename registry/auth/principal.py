@@ -1,0 +1,49 @@
+"""Who is calling: the verified claims of a bearer access token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, g, request
+
+from registry.errors import Unauthorized
+
+
+@dataclass(frozen=True)
+class Principal:
+    client_id: str
+    org_id: str
+    scopes: frozenset[str]
+
+    @property
+    def actor(self) -> str:
+        return f"client:{self.client_id}"
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def authenticate_request() -> Principal:
+    """The caller of this request; 401 when there is no valid bearer token."""
+    cached = g.get("principal")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    token = bearer_token()
+    if token is None:
+        raise Unauthorized("send an access token: Authorization: Bearer <token>")
+    from registry.auth.tokens import verify_access_token
+
+    settings = current_app.extensions["registry.settings"]
+    principal = verify_access_token(
+        token,
+        keyring=current_app.extensions["registry.keyring"],
+        issuer=settings.issuer,
+        audience=settings.audience,
+    )
+    g.principal = principal
+    return principal

@@ -1,0 +1,175 @@
+"""`registry ...`: database, keys, tenants, clients and the audit log from the shell."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from registry.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _database(settings: Settings):  # type: ignore[no-untyped-def]
+    from registry.db import Database
+
+    return Database(url=str(settings.database_url))
+
+
+def _emit(data: dict[str, str], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(data))
+    else:
+        for key, value in data.items():
+            click.echo(f"{key}: {value}")
+
+
+@click.group()
+def main() -> None:
+    """Consent Registry administration."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations."""
+    from registry import migrate
+
+    settings = _settings()
+    migrate.upgrade(str(settings.database_url), revision)
+    click.echo(f"database at revision {revision}")
+
+
+@main.group()
+def keys() -> None:
+    """Signing keys."""
+
+
+@keys.command("init")
+def keys_init() -> None:
+    """Create development keys under the data directory if there are none."""
+    from registry.keys.keyring import init_keys
+
+    settings = _settings()
+    kid = init_keys(settings.keys_dir, development=settings.env != "production")  # type: ignore[arg-type]
+    click.echo(f"created token signing key {kid}" if kid else "token signing keys present")
+    _init_c2pa_credential(settings)
+
+
+def _init_c2pa_credential(settings: Settings) -> None:
+    try:
+        from registry.keys.c2pa_credential import create_dev_credential
+    except ImportError:  # the labelling capability is not installed in this build
+        return
+    if settings.c2pa_cert_chain or settings.c2pa_kms_key_id:
+        return
+    create_dev_credential(settings.keys_dir / "c2pa")  # type: ignore[operator]
+    click.echo(f"development C2PA credential in {settings.keys_dir}/c2pa (NOT for production)")
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Make a new token signing key active; old public keys stay in the JWKS."""
+    from registry.keys.keyring import rotate_keys
+
+    kid = rotate_keys(_settings().keys_dir)  # type: ignore[arg-type]
+    click.echo(f"active key is now {kid}")
+
+
+@main.group()
+def orgs() -> None:
+    """Organizations (tenants)."""
+
+
+@orgs.command("create")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+def orgs_create(name: str, as_json: bool) -> None:
+    """Create an organization."""
+    from registry.auth.services import create_organization
+
+    with _database(_settings()).session_scope() as session:
+        org = create_organization(session, name=name, actor="cli")
+        _emit({"org_id": org.id, "name": org.name}, as_json)
+
+
+@main.group()
+def clients() -> None:
+    """API clients."""
+
+
+@clients.command("create")
+@click.option("--org", "org_id", required=True)
+@click.option("--scope", "scope", required=True, help='space-separated, e.g. "grants:read"')
+@click.option("--name", default="")
+@click.option("--json", "as_json", is_flag=True)
+def clients_create(org_id: str, scope: str, name: str, as_json: bool) -> None:
+    """Create an API client; its secret is shown only now."""
+    from registry.auth.services import create_client, parse_scopes
+    from registry.errors import RegistryError
+
+    try:
+        scopes = parse_scopes(scope)
+        with _database(_settings()).session_scope() as session:
+            client, secret = create_client(
+                session, org_id=org_id, scopes=scopes, name=name, actor="cli"
+            )
+            data = {"org_id": org_id, "client_id": client.client_id, "client_secret": secret}
+    except (RegistryError, LookupError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    _emit(data, as_json)
+
+
+@main.group()
+def audit() -> None:
+    """The audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute every hash chain; exit 1 naming the first broken event."""
+    from registry.audit.services import verify_chains
+
+    with _database(_settings()).session_scope() as session:
+        checked, breaks = verify_chains(session)
+    for b in breaks:
+        click.echo(
+            f"BROKEN chain {b.chain} at seq {b.seq} (event id {b.event_id}): {b.reason}", err=True
+        )
+    if breaks:
+        sys.exit(1)
+    click.echo(f"audit log intact: {checked} events checked")
+
+
+@main.command("demo")
+def demo() -> None:
+    """Create a demo organization and client if there is none, and print them once."""
+    from registry.auth.services import SCOPES, create_client, create_organization, first_client
+
+    with _database(_settings()).session_scope() as session:
+        if first_client(session) is not None:
+            click.echo("demo credentials were created earlier (they are shown only once)")
+            return
+        org = create_organization(session, name="Demo Studio", actor="demo")
+        client, secret = create_client(
+            session, org_id=org.id, scopes=frozenset(SCOPES), name="demo", actor="demo"
+        )
+    click.echo("Demo organization and API client (the secret is shown only this once):")
+    click.echo(f"  REGISTRY_CLIENT_ID={client.client_id}")
+    click.echo(f"  REGISTRY_CLIENT_SECRET={secret}")
+    click.echo(f"  org_id={org.id}")
+
+
+def register_commands(app) -> None:  # type: ignore[no-untyped-def]
+    """Make the same commands available as `flask --app registry.wsgi ...`."""
+    for command in main.commands.values():
+        app.cli.add_command(command)

@@ -1,0 +1,1 @@
+"""Subjects, consent grants, consent tokens and grant policy."""

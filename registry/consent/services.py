@@ -1,0 +1,252 @@
+"""Issuing consent grants and changing their lifecycle."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry.audit.services import record_event
+from registry.consent.errors import GrantNotFound, InvalidTransition
+from registry.consent.models import ConsentGrant, Subject
+from registry.consent.pagination import decode_cursor
+from registry.consent.policy import check_grant
+from registry.consent.schemas import GrantCreate, GrantRevoke, GrantSupersede, GrantTerms
+from registry.consent.subjects import get_subject
+from registry.consent.tokens import ConsentTokenSigner, token_sha256
+from registry.db import utcnow
+from registry.ids import is_uuid
+
+
+def _new_grant(
+    session: Session,
+    *,
+    org_id: str,
+    subject: Subject,
+    terms: GrantTerms,
+    signer: ConsentTokenSigner,
+    now: datetime,
+    version: int = 1,
+    supersedes: str | None = None,
+) -> ConsentGrant:
+    check_grant(terms, subject)
+    data = terms.model_dump(mode="json", exclude={"subject_id", "reason"})
+    grant = ConsentGrant(
+        org_id=org_id,
+        subject_id=subject.id,
+        grantee_org_id=org_id,
+        granted_by=data["granted_by"],
+        representation=data["representation"],
+        modalities=sorted(set(terms.modalities)),
+        operations=sorted(set(terms.operations)),
+        purposes=data["purposes"],
+        prohibited_uses=sorted(set(terms.prohibited_uses)),
+        media_types=sorted(set(terms.media_types)),
+        territories=sorted(set(terms.territories)),
+        valid_from=terms.valid_from,
+        valid_until=terms.valid_until,
+        consent_timestamp=terms.consent_timestamp or now,
+        compensation=data["compensation"],
+        training=terms.training or "not_allowed",
+        evidence=data["evidence"],
+        version=version,
+        supersedes=supersedes,
+        created_at=now.replace(microsecond=0),
+        token="",
+        token_sha256="",
+    )
+    grant.token = signer.sign(grant, pseudonym=subject.pseudonymous_id)
+    grant.token_sha256 = token_sha256(grant.token)
+    session.add(grant)
+    session.flush()
+    return grant
+
+
+def _audit(session: Session, grant: ConsentGrant, action: str, actor: str, **payload: Any) -> None:
+    record_event(
+        session,
+        org_id=grant.org_id,
+        actor=actor,
+        action=action,
+        object_type="consent_grant",
+        object_id=grant.id,
+        payload={"version": grant.version, "token_sha256": grant.token_sha256, **payload},
+    )
+
+
+def issue_grant(
+    session: Session,
+    *,
+    org_id: str,
+    data: GrantCreate,
+    signer: ConsentTokenSigner,
+    actor: str,
+    now: datetime | None = None,
+) -> ConsentGrant:
+    """Check policy, sign the consent token and store a new grant."""
+    subject = get_subject(session, org_id=org_id, subject_id=data.subject_id)
+    grant = _new_grant(
+        session, org_id=org_id, subject=subject, terms=data, signer=signer, now=now or utcnow()
+    )
+    _audit(session, grant, "grant.issued", actor, subject_id=subject.id)
+    return grant
+
+
+def get_grant(session: Session, *, org_id: str, grant_id: str, lock: bool = False) -> ConsentGrant:
+    """The organization's grant; another organization's id is simply not found."""
+    grant = None
+    if is_uuid(grant_id):
+        grant = session.get(ConsentGrant, grant_id, with_for_update=lock or None)
+    if grant is None or grant.org_id != org_id:
+        raise GrantNotFound(f"no grant {grant_id}")
+    return grant
+
+
+def list_grants(
+    session: Session,
+    *,
+    org_id: str,
+    subject_id: str | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+    now: datetime | None = None,
+) -> tuple[list[ConsentGrant], str | None]:
+    """A page of the organization's grants, oldest first, filtered by subject and status."""
+    now = now or utcnow()
+    query = sa.select(ConsentGrant).where(ConsentGrant.org_id == org_id)
+    if subject_id:
+        query = query.where(ConsentGrant.subject_id == subject_id)
+    if status == "expired":
+        query = query.where(ConsentGrant.status == "active", ConsentGrant.valid_until <= now)
+    elif status == "active":
+        query = query.where(ConsentGrant.status == "active", ConsentGrant.valid_until > now)
+    elif status:
+        query = query.where(ConsentGrant.status == status)
+    after = decode_cursor(cursor)
+    if after:
+        query = query.where(ConsentGrant.id > after)  # type: ignore[arg-type]
+    rows = list(session.scalars(query.order_by(ConsentGrant.id).limit(limit + 1)))  # type: ignore[arg-type]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more else None)
+
+
+def _transition(
+    session: Session,
+    *,
+    org_id: str,
+    grant_id: str,
+    allowed_from: tuple[str, ...],
+    verb: str,
+    now: datetime,
+) -> ConsentGrant:
+    grant = get_grant(session, org_id=org_id, grant_id=grant_id, lock=True)
+    current = grant.effective_status(now)
+    if current not in allowed_from:
+        raise InvalidTransition(
+            f"a grant that is {current} cannot be {verb}", current_status=current
+        )
+    grant.status_changed_at = now
+    return grant
+
+
+def revoke_grant(
+    session: Session, *, org_id: str, grant_id: str, data: GrantRevoke, actor: str
+) -> ConsentGrant:
+    """Revoke a grant: no new use from now on."""
+    now = utcnow()
+    grant = _transition(
+        session, org_id=org_id, grant_id=grant_id, allowed_from=("active", "suspended"),
+        verb="revoked", now=now,
+    )
+    grant.status = "revoked"
+    grant.revoked_at = now
+    grant.revocation = {"at": now.isoformat(), "reason": data.reason, "effect": data.effect}
+    _audit(session, grant, "grant.revoked", actor, reason=data.reason, effect=data.effect)
+    return grant
+
+
+def suspend_grant(
+    session: Session, *, org_id: str, grant_id: str, reason: str, actor: str
+) -> ConsentGrant:
+    """Pause a grant (e.g. while a dispute is looked at)."""
+    grant = _transition(
+        session, org_id=org_id, grant_id=grant_id, allowed_from=("active",),
+        verb="suspended", now=utcnow(),
+    )
+    grant.status = "suspended"
+    _audit(session, grant, "grant.suspended", actor, reason=reason)
+    return grant
+
+
+def resume_grant(
+    session: Session, *, org_id: str, grant_id: str, reason: str, actor: str
+) -> ConsentGrant:
+    """Lift a suspension."""
+    grant = _transition(
+        session, org_id=org_id, grant_id=grant_id, allowed_from=("suspended",),
+        verb="resumed", now=utcnow(),
+    )
+    grant.status = "active"
+    _audit(session, grant, "grant.resumed", actor, reason=reason)
+    return grant
+
+
+def supersede_grant(
+    session: Session,
+    *,
+    org_id: str,
+    grant_id: str,
+    data: GrantSupersede,
+    signer: ConsentTokenSigner,
+    actor: str,
+) -> ConsentGrant:
+    """Amend a grant: issue the next version and end the old one as superseded."""
+    now = utcnow()
+    old = _transition(
+        session, org_id=org_id, grant_id=grant_id, allowed_from=("active", "suspended"),
+        verb="superseded", now=now,
+    )
+    subject = get_subject(session, org_id=org_id, subject_id=old.subject_id)
+    new = _new_grant(
+        session, org_id=org_id, subject=subject, terms=data, signer=signer, now=now,
+        version=old.version + 1, supersedes=old.id,
+    )
+    old.status = "superseded"
+    old.superseded_by = new.id
+    _audit(session, old, "grant.superseded", actor, reason=data.reason, superseded_by=new.id)
+    _audit(session, new, "grant.issued", actor, subject_id=subject.id, supersedes=old.id)
+    return new
+
+
+STATUS_COLUMNS = (
+    ConsentGrant.id,
+    ConsentGrant.status,
+    ConsentGrant.valid_from,
+    ConsentGrant.valid_until,
+    ConsentGrant.revoked_at,
+    ConsentGrant.version,
+)
+
+
+def grant_status(session: Session, *, grant_id: str) -> dict[str, Any]:
+    """The public status of any grant (no personal data); one indexed read."""
+    row = None
+    if is_uuid(grant_id):
+        row = session.execute(
+            sa.select(*STATUS_COLUMNS).where(ConsentGrant.id == grant_id)
+        ).first()
+    if row is None:
+        raise GrantNotFound(f"no grant {grant_id}")
+    status = "expired" if row.status == "active" and utcnow() >= row.valid_until else row.status
+    return {
+        "id": row.id,
+        "status": status,
+        "valid_from": row.valid_from,
+        "valid_until": row.valid_until,
+        "revoked_at": row.revoked_at,
+        "version": row.version,
+    }

@@ -1,0 +1,68 @@
+"""Consent tokens: a compact JWS (ES256) over a grant's scope, free of personal data.
+
+Anyone can verify one offline with the registry's JWKS; ``jti`` is the grant id, so the
+current status is one public request away (``GET /v1/grants/{jti}/status``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from registry.consent.models import ConsentGrant
+from registry.keys.keyring import KeyRing
+
+CONSENT_TOKEN_TYPE = "consent+jwt"
+
+
+def token_sha256(token: str) -> str:
+    """What a C2PA manifest records to bind a file to this exact grant."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def consent_claims(grant: ConsentGrant, *, issuer: str, pseudonym: str) -> dict[str, Any]:
+    """The claims of a grant's token: its scope and period, no names or free text."""
+    return {
+        "jti": grant.id,
+        "iss": issuer,
+        "sub": pseudonym,
+        "iat": int(grant.created_at.timestamp()),
+        "nbf": int(grant.valid_from.timestamp()),
+        "exp": int(grant.valid_until.timestamp()),
+        "grantee": grant.grantee_org_id,
+        "ver": grant.version,
+        "supersedes": grant.supersedes,
+        "scope": {
+            "modalities": sorted(grant.modalities),
+            "operations": sorted(grant.operations),
+            # Categories and project references only: descriptions may name people.
+            "purposes": [
+                {"category": p["category"], "project_ref": p.get("project_ref")}
+                for p in grant.purposes
+            ],
+            "territories": sorted(grant.territories),
+            "media_types": sorted(grant.media_types),
+            "prohibited_uses": sorted(grant.prohibited_uses),
+            "training": grant.training,
+        },
+    }
+
+
+@dataclass(frozen=True)
+class ConsentTokenSigner:
+    """Signs consent tokens with the keyring's active key."""
+
+    keyring: KeyRing
+    issuer: str
+
+    def sign(self, grant: ConsentGrant, *, pseudonym: str) -> str:
+        key = self.keyring.active
+        return jwt.encode(
+            consent_claims(grant, issuer=self.issuer, pseudonym=pseudonym),
+            key.private_key,
+            algorithm="ES256",
+            headers={"kid": key.kid, "typ": CONSENT_TOKEN_TYPE},
+        )

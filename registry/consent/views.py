@@ -1,0 +1,192 @@
+"""Subjects and grants over HTTP: parse, call one service, render."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+
+from registry.api import Rendered, operation
+from registry.auth.principal import Principal
+from registry.consent import services, subjects
+from registry.consent.models import ConsentGrant, Subject
+from registry.consent.pagination import encode_cursor
+from registry.consent.policy import is_minor
+from registry.consent.schemas import (
+    GrantCreate,
+    GrantList,
+    GrantListQuery,
+    GrantPublic,
+    GrantRevoke,
+    GrantStatus,
+    GrantSupersede,
+    GrantTransition,
+    PageQuery,
+    SubjectCreate,
+    SubjectList,
+    SubjectPublic,
+)
+from registry.consent.tokens import ConsentTokenSigner
+from registry.db import get_session, utcnow
+
+bp = Blueprint("consent", __name__)
+WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422)
+READ_ERRORS = (401, 403, 404, 422)
+
+
+def _signer() -> ConsentTokenSigner:
+    settings = current_app.extensions["registry.settings"]
+    return ConsentTokenSigner(current_app.extensions["registry.keyring"], settings.issuer)
+
+
+def subject_public(subject: Subject) -> SubjectPublic:
+    return SubjectPublic.model_validate(
+        {**subject.model_dump(), "minor": is_minor(subject, utcnow())}
+    )
+
+
+def grant_public(grant: ConsentGrant) -> GrantPublic:
+    session = get_session()
+    subject = session.get(Subject, grant.subject_id)
+    return GrantPublic.model_validate(
+        {
+            **grant.model_dump(),
+            "status": grant.effective_status(utcnow()),
+            "subject_pseudonymous_id": subject.pseudonymous_id if subject else "",
+        }
+    )
+
+
+@bp.post("/v1/subjects")
+@operation(
+    summary="Register a subject", tags=["subjects"], body=SubjectCreate, response=SubjectPublic,
+    status=201, scopes=["grants:write"], idempotent=True, errors=WRITE_ERRORS,
+)
+def create_subject(principal: Principal, body: SubjectCreate) -> SubjectPublic:
+    subject = subjects.create_subject(
+        get_session(), org_id=principal.org_id, data=body, actor=principal.actor
+    )
+    return subject_public(subject)
+
+
+@bp.get("/v1/subjects/<subject_id>")
+@operation(
+    summary="Read a subject", tags=["subjects"], response=SubjectPublic,
+    scopes=["grants:read"], errors=READ_ERRORS,
+)
+def get_subject(principal: Principal, subject_id: str) -> SubjectPublic:
+    subject = subjects.get_subject(get_session(), org_id=principal.org_id, subject_id=subject_id)
+    return subject_public(subject)
+
+
+@bp.get("/v1/subjects")
+@operation(
+    summary="List subjects", tags=["subjects"], query=PageQuery, response=SubjectList,
+    scopes=["grants:read"], errors=READ_ERRORS,
+)
+def list_subjects(principal: Principal, query: PageQuery) -> SubjectList:
+    rows, last = subjects.list_subjects(
+        get_session(), org_id=principal.org_id, cursor=query.cursor, limit=query.limit
+    )
+    return SubjectList(
+        items=[subject_public(s) for s in rows], next_cursor=encode_cursor(last) if last else None
+    )
+
+
+@bp.post("/v1/grants")
+@operation(
+    summary="Issue a consent grant", tags=["grants"], body=GrantCreate, response=GrantPublic,
+    status=201, scopes=["grants:write"], idempotent=True, errors=WRITE_ERRORS,
+)
+def issue_grant(principal: Principal, body: GrantCreate) -> Rendered:
+    grant = services.issue_grant(
+        get_session(), org_id=principal.org_id, data=body, signer=_signer(), actor=principal.actor
+    )
+    return Rendered(grant_public(grant), headers={"Location": f"/v1/grants/{grant.id}"})
+
+
+@bp.get("/v1/grants/<grant_id>")
+@operation(
+    summary="Read a grant", tags=["grants"], response=GrantPublic,
+    scopes=["grants:read"], errors=READ_ERRORS,
+)
+def get_grant(principal: Principal, grant_id: str) -> GrantPublic:
+    return grant_public(
+        services.get_grant(get_session(), org_id=principal.org_id, grant_id=grant_id)
+    )
+
+
+@bp.get("/v1/grants")
+@operation(
+    summary="List grants", tags=["grants"], query=GrantListQuery, response=GrantList,
+    scopes=["grants:read"], errors=READ_ERRORS,
+)
+def list_grants(principal: Principal, query: GrantListQuery) -> GrantList:
+    rows, last = services.list_grants(
+        get_session(), org_id=principal.org_id, subject_id=query.subject_id,
+        status=query.status, cursor=query.cursor, limit=query.limit,
+    )
+    return GrantList(
+        items=[grant_public(g) for g in rows], next_cursor=encode_cursor(last) if last else None
+    )
+
+
+@bp.post("/v1/grants/<grant_id>/revoke")
+@operation(
+    summary="Revoke a grant", tags=["grants"], body=GrantRevoke, response=GrantPublic,
+    scopes=["grants:write"], errors=WRITE_ERRORS,
+)
+def revoke_grant(principal: Principal, grant_id: str, body: GrantRevoke) -> GrantPublic:
+    grant = services.revoke_grant(
+        get_session(), org_id=principal.org_id, grant_id=grant_id, data=body,
+        actor=principal.actor,
+    )
+    return grant_public(grant)
+
+
+@bp.post("/v1/grants/<grant_id>/suspend")
+@operation(
+    summary="Suspend a grant", tags=["grants"], body=GrantTransition, response=GrantPublic,
+    scopes=["grants:write"], errors=WRITE_ERRORS,
+)
+def suspend_grant(principal: Principal, grant_id: str, body: GrantTransition) -> GrantPublic:
+    grant = services.suspend_grant(
+        get_session(), org_id=principal.org_id, grant_id=grant_id, reason=body.reason,
+        actor=principal.actor,
+    )
+    return grant_public(grant)
+
+
+@bp.post("/v1/grants/<grant_id>/resume")
+@operation(
+    summary="Resume a suspended grant", tags=["grants"], body=GrantTransition,
+    response=GrantPublic, scopes=["grants:write"], errors=WRITE_ERRORS,
+)
+def resume_grant(principal: Principal, grant_id: str, body: GrantTransition) -> GrantPublic:
+    grant = services.resume_grant(
+        get_session(), org_id=principal.org_id, grant_id=grant_id, reason=body.reason,
+        actor=principal.actor,
+    )
+    return grant_public(grant)
+
+
+@bp.post("/v1/grants/<grant_id>/supersede")
+@operation(
+    summary="Amend a grant: issue a new version that supersedes it", tags=["grants"],
+    body=GrantSupersede, response=GrantPublic, status=201, scopes=["grants:write"],
+    errors=WRITE_ERRORS,
+)
+def supersede_grant(principal: Principal, grant_id: str, body: GrantSupersede) -> Rendered:
+    grant = services.supersede_grant(
+        get_session(), org_id=principal.org_id, grant_id=grant_id, data=body,
+        signer=_signer(), actor=principal.actor,
+    )
+    return Rendered(grant_public(grant), headers={"Location": f"/v1/grants/{grant.id}"})
+
+
+@bp.get("/v1/grants/<grant_id>/status")
+@operation(
+    summary="Public status of a grant (no personal data)", tags=["grants"],
+    response=GrantStatus, public=True, errors=(404,),
+)
+def grant_status(grant_id: str) -> Rendered:
+    status = services.grant_status(get_session(), grant_id=grant_id)
+    return Rendered(GrantStatus.model_validate(status), headers={"Cache-Control": "no-cache"})

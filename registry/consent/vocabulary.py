@@ -1,0 +1,34 @@
+"""The closed vocabularies of consent grants (what a grant may name)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pycountry
+
+MODALITIES = ("voice", "likeness", "face", "body", "singing", "name")
+OPERATIONS = ("generate", "alter", "dub_translate", "real_time", "train", "fine_tune")
+TRAINING_OPERATIONS = frozenset({"train", "fine_tune"})
+MEDIA_TYPES = ("image", "audio", "video")
+GRANTOR_ROLES = ("subject", "guardian", "estate", "authorized_representative", "union")
+TRAINING_TERMS = ("allowed", "not_allowed", "constrained")
+EVIDENCE_KINDS = ("signed_rider", "consent_video", "id_check", "liveness", "authority_document")
+REVOCATION_EFFECTS = ("stop_new_use", "unpublish")
+GRANT_STATUSES = ("active", "suspended", "revoked", "expired", "superseded")
+ANY_TERRITORY = "*"
+
+
+@lru_cache(maxsize=1)
+def country_codes() -> frozenset[str]:
+    """ISO 3166-1 alpha-2 codes."""
+    return frozenset(c.alpha_2 for c in pycountry.countries)
+
+
+def is_territory(code: str) -> bool:
+    return code == ANY_TERRITORY or code in country_codes()
+
+
+@lru_cache(maxsize=1)
+def currency_codes() -> frozenset[str]:
+    """ISO 4217 codes."""
+    return frozenset(c.alpha_3 for c in pycountry.currencies)

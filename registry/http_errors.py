@@ -1,0 +1,68 @@
+"""Render every error as application/problem+json; unknown errors become a bare 500."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from registry import errors
+
+log = logging.getLogger(__name__)
+
+_HTTP_ERRORS: dict[int, type[errors.RegistryError]] = {
+    400: errors.BadRequest,
+    401: errors.Unauthorized,
+    403: errors.Forbidden,
+    404: errors.NotFound,
+    405: errors.MethodNotAllowed,
+    413: errors.PayloadTooLarge,
+    415: errors.UnsupportedMediaType,
+    429: errors.TooManyRequests,
+}
+
+
+def problem_response(error: errors.RegistryError) -> Response:
+    body = json.dumps(error.to_problem(instance=request.path), ensure_ascii=False)
+    response = Response(body, status=error.status, mimetype=errors.PROBLEM_CONTENT_TYPE)
+    for name, value in error.headers().items():
+        response.headers[name] = value
+    return response
+
+
+def _registry_error(error: errors.RegistryError) -> Response:
+    if error.status >= 500:
+        log.error("request failed: %s", error.detail, exc_info=error)
+    return problem_response(error)
+
+
+def _http_error(error: HTTPException) -> Response:
+    code = error.code or 500
+    cls = _HTTP_ERRORS.get(code)
+    if cls is None:
+        problem: errors.RegistryError = errors.InternalError() if code >= 500 else errors.BadRequest()
+    elif code == 413:
+        problem = cls("the request body is larger than this service accepts")
+    elif code == 405:
+        problem = cls(f"{request.method} is not allowed on {request.path}")
+    elif code == 404:
+        problem = cls(f"nothing at {request.path}")
+    else:
+        problem = cls(error.description)
+    response = problem_response(problem)
+    if code == 405 and error.get_response().headers.get("Allow"):
+        response.headers["Allow"] = error.get_response().headers["Allow"]
+    return response
+
+
+def _unexpected(error: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return problem_response(errors.InternalError("an internal error occurred; it has been logged"))
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(errors.RegistryError, _registry_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,15 @@
+"""Every table, imported in one place so Alembic and the app see the same metadata."""
+
+from registry.audit.models import AuditEvent
+from registry.auth.models import ApiClient, Organization
+from registry.consent.models import ConsentGrant, Subject
+from registry.idempotency import IdempotencyRecord
+
+__all__ = [
+    "ApiClient",
+    "AuditEvent",
+    "ConsentGrant",
+    "IdempotencyRecord",
+    "Organization",
+    "Subject",
+]

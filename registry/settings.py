@@ -1,0 +1,92 @@
+"""Typed settings (environment prefix ``REGISTRY_``). Read in ``create_app``, never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused in production
+
+
+class ConfigurationError(RuntimeError):
+    """Settings that must not be used in this environment."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    data_dir: Path = Path("var")
+    port: int = 8000
+    database_url: str | None = None
+    database_pool_size: int = 10
+    secret_key: str = DEFAULT_SECRET_KEY
+
+    # Identity of the service in tokens and manifests.
+    issuer: str = "http://127.0.0.1:8000"
+    audience: str = "consent-registry"
+    public_url: str | None = None
+    access_token_ttl_seconds: int = Field(default=3600, ge=60, le=3600)
+    keys_dir: Path | None = None
+
+    # Media storage.
+    storage: Literal["local", "s3"] = "local"
+    storage_dir: Path | None = None
+    s3_endpoint_url: str | None = None
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+    s3_create_bucket: bool = True
+    s3_multipart_threshold_bytes: int = 16 * 1024 * 1024
+    s3_presign_seconds: int = 900
+
+    # C2PA signing credential.
+    c2pa_cert_chain: Path | None = None
+    c2pa_private_key: Path | None = None
+    c2pa_kms_key_id: str | None = None
+    c2pa_tsa_url: str | None = None
+    c2pa_thumbnails: bool = False
+    trust_anchors: Path | None = None
+
+    public_verify: bool | None = None
+    rate_limit_storage_uri: str = "memory://"
+    anonymous_verify_rate: str = "30/minute"
+    max_upload_bytes: int = 2 * 1024 * 1024 * 1024
+    max_json_bytes: int = 1024 * 1024
+
+    @model_validator(mode="after")
+    def _defaults_from_data_dir(self) -> Settings:
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{(self.data_dir / 'registry.db').as_posix()}"
+        if self.keys_dir is None:
+            self.keys_dir = self.data_dir / "keys"
+        if self.storage_dir is None:
+            self.storage_dir = self.data_dir / "blobs"
+        if self.public_verify is None:
+            self.public_verify = self.env == "development"
+        if self.public_url is None:
+            self.public_url = self.issuer
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return str(self.database_url).startswith("sqlite")
+
+    def check_production(self) -> None:
+        """Refuse development-only settings when ``env`` is production."""
+        if self.env != "production":
+            return
+        problems = []
+        if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32:
+            problems.append("REGISTRY_SECRET_KEY must be set to a secret of 32+ characters")
+        if self.is_sqlite:
+            problems.append("REGISTRY_DATABASE_URL must point at PostgreSQL, not SQLite")
+        if not (self.c2pa_kms_key_id or (self.c2pa_cert_chain and self.c2pa_private_key)):
+            problems.append(
+                "a production C2PA credential is required "
+                "(REGISTRY_C2PA_CERT_CHAIN + REGISTRY_C2PA_PRIVATE_KEY, or REGISTRY_C2PA_KMS_KEY_ID)"
+            )
+        if problems:
+            raise ConfigurationError("refusing to start in production: " + "; ".join(problems))
