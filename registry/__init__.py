@@ -36,7 +36,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         raise ConfigurationError("refusing to start in production with development signing keys")
     app.extensions["registry.keyring"] = keyring
 
-    db.init_app(app, db.Database(url=str(settings.database_url), pool_size=settings.database_pool_size))
+    db.init_app(
+        app, db.Database(url=str(settings.database_url), pool_size=settings.database_pool_size)
+    )
     http_errors.init_app(app)
     for blueprint in (ops.bp, auth_views.bp, consent_views.bp, audit_views.bp):
         app.register_blueprint(blueprint)

@@ -261,6 +261,8 @@ def render(result: Any, default_status: int) -> Response:
     return json_response(payload, status, headers)
 
 
-def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
     return Response(body, status=status, headers=headers, mimetype=JSON_MIMETYPE)

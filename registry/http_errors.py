@@ -42,7 +42,9 @@ def _http_error(error: HTTPException) -> Response:
     code = error.code or 500
     cls = _HTTP_ERRORS.get(code)
     if cls is None:
-        problem: errors.RegistryError = errors.InternalError() if code >= 500 else errors.BadRequest()
+        problem: errors.RegistryError = (
+            errors.InternalError() if code >= 500 else errors.BadRequest()
+        )
     elif code == 413:
         problem = cls("the request body is larger than this service accepts")
     elif code == 405:

@@ -69,4 +69,3 @@ def remember(
             response=response,
         )
     )
-

@@ -15,9 +15,18 @@ from registry.auth.services import SCOPES
 REF = "#/components/schemas/{model}"
 _PATH_PARAM = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 _STATUS_TEXT = {
-    200: "OK", 201: "Created", 302: "Found", 400: "Bad Request", 401: "Unauthorized",
-    403: "Forbidden", 404: "Not Found", 409: "Conflict", 413: "Content Too Large",
-    415: "Unsupported Media Type", 422: "Unprocessable Content", 429: "Too Many Requests",
+    200: "OK",
+    201: "Created",
+    302: "Found",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
     503: "Service Unavailable",
 }
 PROBLEM_SCHEMA = {
@@ -70,7 +79,7 @@ def _operation_object(
     path: str, method: str, spec: Operation, refs: dict[Any, Any]
 ) -> dict[str, Any]:
     op: dict[str, Any] = {
-        "operationId": f"{method}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '').replace('.', '_').replace('-', '_')}",
+        "operationId": method + "_" + re.sub(r"[^a-zA-Z0-9]+", "_", path).strip("_"),
         "summary": spec.summary,
         "tags": list(spec.tags),
     }
@@ -83,11 +92,15 @@ def _operation_object(
     if spec.query is not None:
         params.extend(_query_parameters(spec.query))
     if spec.idempotent:
-        params.append({
-            "name": "Idempotency-Key", "in": "header", "required": False,
-            "schema": {"type": "string", "maxLength": 200},
-            "description": "Retry safely: the same key and body return the first response.",
-        })
+        params.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 200},
+                "description": "Retry safely: the same key and body return the first response.",
+            }
+        )
     if params:
         op["parameters"] = params
     if spec.request_body is not None:
@@ -126,7 +139,9 @@ def build_openapi(app: Flask) -> dict[str, Any]:
     responses = {
         f"Problem{code}": {
             "description": _STATUS_TEXT.get(code, "Internal Server Error"),
-            "content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}},
+            "content": {
+                "application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}
+            },
         }
         for code in codes
     }

@@ -28,8 +28,11 @@ def healthz() -> Health:
 
 @bp.get("/readyz")
 @operation(
-    summary="The database (and storage, when configured) can be reached", tags=["ops"],
-    response=Health, public=True, errors=(503,),
+    summary="The database (and storage, when configured) can be reached",
+    tags=["ops"],
+    response=Health,
+    public=True,
+    errors=(503,),
 )
 def readyz() -> Health:
     get_database().ping()

@@ -86,7 +86,8 @@ class Settings(BaseSettings):
         if not (self.c2pa_kms_key_id or (self.c2pa_cert_chain and self.c2pa_private_key)):
             problems.append(
                 "a production C2PA credential is required "
-                "(REGISTRY_C2PA_CERT_CHAIN + REGISTRY_C2PA_PRIVATE_KEY, or REGISTRY_C2PA_KMS_KEY_ID)"
+                "(REGISTRY_C2PA_CERT_CHAIN + REGISTRY_C2PA_PRIVATE_KEY, "
+                "or REGISTRY_C2PA_KMS_KEY_ID)"
             )
         if problems:
             raise ConfigurationError("refusing to start in production: " + "; ".join(problems))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,9 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlmodel import SQLModel
 
+import registry.models  # noqa: F401  (every table on the metadata)
 from registry import create_app, migrate
 from registry.keys.keyring import init_keys
 from registry.settings import Settings
@@ -23,14 +26,6 @@ pytest_plugins = ["tests.s3server"] if (Path(__file__).parent / "s3server.py").e
 
 PG_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
-TABLES = (
-    "idempotency_records",
-    "consent_grants",
-    "subjects",
-    "api_clients",
-    "audit_events",
-    "organizations",
-)
 
 
 @pytest.fixture(scope="session")
@@ -42,19 +37,26 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_engine() -> Iterator[sa.Engine]:
-    """PostgreSQL rebuilt from migrations once per run; unreachable is a failure, not a skip."""
+def postgres_url() -> Iterator[str]:
+    """A schema of its own on the test PostgreSQL, built by migrations once per run.
+
+    Unreachable is a failure, never a skip. A private schema lets runs share the server.
+    """
     assert PG_URL, "REGISTRY_TEST_DATABASE_URL is not set"
-    engine = sa.create_engine(PG_URL)
+    schema = f"registry_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL)
     try:
-        with engine.begin() as connection:
-            connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-            connection.exec_driver_sql("CREATE SCHEMA public")
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
     except sa.exc.OperationalError as exc:
         pytest.fail(f"PostgreSQL at {PG_URL} is not reachable: {exc}")
-    migrate.upgrade(PG_URL)
-    yield engine
-    engine.dispose()
+    separator = "&" if "?" in PG_URL else "?"
+    url = f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    migrate.upgrade(url)
+    yield url
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    admin.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -64,10 +66,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    engine: sa.Engine = request.getfixturevalue("postgres_engine")
-    yield str(PG_URL)
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    engine = sa.create_engine(url)
     with engine.begin() as connection:
-        connection.exec_driver_sql(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        tables = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
+        connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    engine.dispose()
 
 
 @pytest.fixture

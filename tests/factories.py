@@ -90,7 +90,9 @@ class Studio:
         return self.client.post(path, json=json, headers=headers, **kwargs)
 
     def get(self, path: str, **kwargs: Any):  # type: ignore[no-untyped-def]
-        return self.client.get(path, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+        return self.client.get(
+            path, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs
+        )
 
     def subject(self, **overrides: Any) -> dict[str, Any]:
         body = {"display_name": "Ada Example", "jurisdictions": ["US"], **overrides}

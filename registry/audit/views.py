@@ -15,14 +15,20 @@ bp = Blueprint("audit", __name__)
 
 @bp.get("/v1/audit/events")
 @operation(
-    summary="List the organization's audit events", tags=["audit"], query=AuditQuery,
-    response=AuditEventList, scopes=["audit:read"], errors=(401, 403, 422),
+    summary="List the organization's audit events",
+    tags=["audit"],
+    query=AuditQuery,
+    response=AuditEventList,
+    scopes=["audit:read"],
+    errors=(401, 403, 422),
 )
 def list_events(principal: Principal, query: AuditQuery) -> AuditEventList:
     rows = services.list_events(
-        get_session(), org_id=principal.org_id,
+        get_session(),
+        org_id=principal.org_id,
         after_seq=int(query.cursor) if query.cursor else None,
-        limit=query.limit + 1, action=query.action,
+        limit=query.limit + 1,
+        action=query.action,
     )
     more = len(rows) > query.limit
     rows = rows[: query.limit]

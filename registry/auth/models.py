@@ -35,4 +35,3 @@ class ApiClient(SQLModel, table=True):
     @property
     def scope_set(self) -> frozenset[str]:
         return frozenset(self.scopes.split())
-

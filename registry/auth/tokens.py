@@ -12,7 +12,7 @@ from registry.auth.principal import Principal
 from registry.errors import InvalidToken
 from registry.keys.keyring import KeyRing
 
-ACCESS_TOKEN_TYPE = "at+jwt"
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a JWT typ, not a secret
 ALGORITHM = "ES256"
 
 

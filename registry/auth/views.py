@@ -50,9 +50,7 @@ def issue_token(body: TokenRequest) -> Rendered:
     if not client_id or not client_secret:
         raise ClientAuthenticationFailed("client_id and client_secret are required")
     session = get_session()
-    client = services.authenticate_client(
-        session, client_id=client_id, client_secret=client_secret
-    )
+    client = services.authenticate_client(session, client_id=client_id, client_secret=client_secret)
     scopes = services.grantable_scopes(client, body.scope)
     settings = current_app.extensions["registry.settings"]
     token = issue_access_token(
@@ -73,7 +71,9 @@ def issue_token(body: TokenRequest) -> Rendered:
 
 
 @bp.get("/.well-known/jwks.json")
-@operation(summary="Public keys of access and consent tokens", tags=["auth"], response=JWKS, public=True)
+@operation(
+    summary="Public keys of access and consent tokens", tags=["auth"], response=JWKS, public=True
+)
 def jwks() -> Rendered:
     keys = current_app.extensions["registry.keyring"].jwks()
     return Rendered(keys, headers={"Cache-Control": "public, max-age=300"})

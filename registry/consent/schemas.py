@@ -181,7 +181,9 @@ class GrantPublic(BaseModel):
     status: Literal[GRANT_STATUSES]  # type: ignore[valid-type]
     revoked_at: datetime | None
     revocation: Revocation | None
-    token: str = Field(description="Compact JWS (ES256) over the grant's scope; verify with the JWKS")
+    token: str = Field(
+        description="Compact JWS (ES256) over the grant's scope; verify with the JWKS"
+    )
     token_sha256: str
     created_at: datetime
 

@@ -159,8 +159,12 @@ def revoke_grant(
     """Revoke a grant: no new use from now on."""
     now = utcnow()
     grant = _transition(
-        session, org_id=org_id, grant_id=grant_id, allowed_from=("active", "suspended"),
-        verb="revoked", now=now,
+        session,
+        org_id=org_id,
+        grant_id=grant_id,
+        allowed_from=("active", "suspended"),
+        verb="revoked",
+        now=now,
     )
     grant.status = "revoked"
     grant.revoked_at = now
@@ -174,8 +178,12 @@ def suspend_grant(
 ) -> ConsentGrant:
     """Pause a grant (e.g. while a dispute is looked at)."""
     grant = _transition(
-        session, org_id=org_id, grant_id=grant_id, allowed_from=("active",),
-        verb="suspended", now=utcnow(),
+        session,
+        org_id=org_id,
+        grant_id=grant_id,
+        allowed_from=("active",),
+        verb="suspended",
+        now=utcnow(),
     )
     grant.status = "suspended"
     _audit(session, grant, "grant.suspended", actor, reason=reason)
@@ -187,8 +195,12 @@ def resume_grant(
 ) -> ConsentGrant:
     """Lift a suspension."""
     grant = _transition(
-        session, org_id=org_id, grant_id=grant_id, allowed_from=("suspended",),
-        verb="resumed", now=utcnow(),
+        session,
+        org_id=org_id,
+        grant_id=grant_id,
+        allowed_from=("suspended",),
+        verb="resumed",
+        now=utcnow(),
     )
     grant.status = "active"
     _audit(session, grant, "grant.resumed", actor, reason=reason)
@@ -207,13 +219,23 @@ def supersede_grant(
     """Amend a grant: issue the next version and end the old one as superseded."""
     now = utcnow()
     old = _transition(
-        session, org_id=org_id, grant_id=grant_id, allowed_from=("active", "suspended"),
-        verb="superseded", now=now,
+        session,
+        org_id=org_id,
+        grant_id=grant_id,
+        allowed_from=("active", "suspended"),
+        verb="superseded",
+        now=now,
     )
     subject = get_subject(session, org_id=org_id, subject_id=old.subject_id)
     new = _new_grant(
-        session, org_id=org_id, subject=subject, terms=data, signer=signer, now=now,
-        version=old.version + 1, supersedes=old.id,
+        session,
+        org_id=org_id,
+        subject=subject,
+        terms=data,
+        signer=signer,
+        now=now,
+        version=old.version + 1,
+        supersedes=old.id,
     )
     old.status = "superseded"
     old.superseded_by = new.id
@@ -236,9 +258,7 @@ def grant_status(session: Session, *, grant_id: str) -> dict[str, Any]:
     """The public status of any grant (no personal data); one indexed read."""
     row = None
     if is_uuid(grant_id):
-        row = session.execute(
-            sa.select(*STATUS_COLUMNS).where(ConsentGrant.id == grant_id)
-        ).first()
+        row = session.execute(sa.select(*STATUS_COLUMNS).where(ConsentGrant.id == grant_id)).first()
     if row is None:
         raise GrantNotFound(f"no grant {grant_id}")
     status = "expired" if row.status == "active" and utcnow() >= row.valid_until else row.status

@@ -57,8 +57,14 @@ def grant_public(grant: ConsentGrant) -> GrantPublic:
 
 @bp.post("/v1/subjects")
 @operation(
-    summary="Register a subject", tags=["subjects"], body=SubjectCreate, response=SubjectPublic,
-    status=201, scopes=["grants:write"], idempotent=True, errors=WRITE_ERRORS,
+    summary="Register a subject",
+    tags=["subjects"],
+    body=SubjectCreate,
+    response=SubjectPublic,
+    status=201,
+    scopes=["grants:write"],
+    idempotent=True,
+    errors=WRITE_ERRORS,
 )
 def create_subject(principal: Principal, body: SubjectCreate) -> SubjectPublic:
     subject = subjects.create_subject(
@@ -69,8 +75,11 @@ def create_subject(principal: Principal, body: SubjectCreate) -> SubjectPublic:
 
 @bp.get("/v1/subjects/<subject_id>")
 @operation(
-    summary="Read a subject", tags=["subjects"], response=SubjectPublic,
-    scopes=["grants:read"], errors=READ_ERRORS,
+    summary="Read a subject",
+    tags=["subjects"],
+    response=SubjectPublic,
+    scopes=["grants:read"],
+    errors=READ_ERRORS,
 )
 def get_subject(principal: Principal, subject_id: str) -> SubjectPublic:
     subject = subjects.get_subject(get_session(), org_id=principal.org_id, subject_id=subject_id)
@@ -79,8 +88,12 @@ def get_subject(principal: Principal, subject_id: str) -> SubjectPublic:
 
 @bp.get("/v1/subjects")
 @operation(
-    summary="List subjects", tags=["subjects"], query=PageQuery, response=SubjectList,
-    scopes=["grants:read"], errors=READ_ERRORS,
+    summary="List subjects",
+    tags=["subjects"],
+    query=PageQuery,
+    response=SubjectList,
+    scopes=["grants:read"],
+    errors=READ_ERRORS,
 )
 def list_subjects(principal: Principal, query: PageQuery) -> SubjectList:
     rows, last = subjects.list_subjects(
@@ -93,8 +106,14 @@ def list_subjects(principal: Principal, query: PageQuery) -> SubjectList:
 
 @bp.post("/v1/grants")
 @operation(
-    summary="Issue a consent grant", tags=["grants"], body=GrantCreate, response=GrantPublic,
-    status=201, scopes=["grants:write"], idempotent=True, errors=WRITE_ERRORS,
+    summary="Issue a consent grant",
+    tags=["grants"],
+    body=GrantCreate,
+    response=GrantPublic,
+    status=201,
+    scopes=["grants:write"],
+    idempotent=True,
+    errors=WRITE_ERRORS,
 )
 def issue_grant(principal: Principal, body: GrantCreate) -> Rendered:
     grant = services.issue_grant(
@@ -105,8 +124,11 @@ def issue_grant(principal: Principal, body: GrantCreate) -> Rendered:
 
 @bp.get("/v1/grants/<grant_id>")
 @operation(
-    summary="Read a grant", tags=["grants"], response=GrantPublic,
-    scopes=["grants:read"], errors=READ_ERRORS,
+    summary="Read a grant",
+    tags=["grants"],
+    response=GrantPublic,
+    scopes=["grants:read"],
+    errors=READ_ERRORS,
 )
 def get_grant(principal: Principal, grant_id: str) -> GrantPublic:
     return grant_public(
@@ -116,13 +138,21 @@ def get_grant(principal: Principal, grant_id: str) -> GrantPublic:
 
 @bp.get("/v1/grants")
 @operation(
-    summary="List grants", tags=["grants"], query=GrantListQuery, response=GrantList,
-    scopes=["grants:read"], errors=READ_ERRORS,
+    summary="List grants",
+    tags=["grants"],
+    query=GrantListQuery,
+    response=GrantList,
+    scopes=["grants:read"],
+    errors=READ_ERRORS,
 )
 def list_grants(principal: Principal, query: GrantListQuery) -> GrantList:
     rows, last = services.list_grants(
-        get_session(), org_id=principal.org_id, subject_id=query.subject_id,
-        status=query.status, cursor=query.cursor, limit=query.limit,
+        get_session(),
+        org_id=principal.org_id,
+        subject_id=query.subject_id,
+        status=query.status,
+        cursor=query.cursor,
+        limit=query.limit,
     )
     return GrantList(
         items=[grant_public(g) for g in rows], next_cursor=encode_cursor(last) if last else None
@@ -131,12 +161,19 @@ def list_grants(principal: Principal, query: GrantListQuery) -> GrantList:
 
 @bp.post("/v1/grants/<grant_id>/revoke")
 @operation(
-    summary="Revoke a grant", tags=["grants"], body=GrantRevoke, response=GrantPublic,
-    scopes=["grants:write"], errors=WRITE_ERRORS,
+    summary="Revoke a grant",
+    tags=["grants"],
+    body=GrantRevoke,
+    response=GrantPublic,
+    scopes=["grants:write"],
+    errors=WRITE_ERRORS,
 )
 def revoke_grant(principal: Principal, grant_id: str, body: GrantRevoke) -> GrantPublic:
     grant = services.revoke_grant(
-        get_session(), org_id=principal.org_id, grant_id=grant_id, data=body,
+        get_session(),
+        org_id=principal.org_id,
+        grant_id=grant_id,
+        data=body,
         actor=principal.actor,
     )
     return grant_public(grant)
@@ -144,12 +181,19 @@ def revoke_grant(principal: Principal, grant_id: str, body: GrantRevoke) -> Gran
 
 @bp.post("/v1/grants/<grant_id>/suspend")
 @operation(
-    summary="Suspend a grant", tags=["grants"], body=GrantTransition, response=GrantPublic,
-    scopes=["grants:write"], errors=WRITE_ERRORS,
+    summary="Suspend a grant",
+    tags=["grants"],
+    body=GrantTransition,
+    response=GrantPublic,
+    scopes=["grants:write"],
+    errors=WRITE_ERRORS,
 )
 def suspend_grant(principal: Principal, grant_id: str, body: GrantTransition) -> GrantPublic:
     grant = services.suspend_grant(
-        get_session(), org_id=principal.org_id, grant_id=grant_id, reason=body.reason,
+        get_session(),
+        org_id=principal.org_id,
+        grant_id=grant_id,
+        reason=body.reason,
         actor=principal.actor,
     )
     return grant_public(grant)
@@ -157,12 +201,19 @@ def suspend_grant(principal: Principal, grant_id: str, body: GrantTransition) ->
 
 @bp.post("/v1/grants/<grant_id>/resume")
 @operation(
-    summary="Resume a suspended grant", tags=["grants"], body=GrantTransition,
-    response=GrantPublic, scopes=["grants:write"], errors=WRITE_ERRORS,
+    summary="Resume a suspended grant",
+    tags=["grants"],
+    body=GrantTransition,
+    response=GrantPublic,
+    scopes=["grants:write"],
+    errors=WRITE_ERRORS,
 )
 def resume_grant(principal: Principal, grant_id: str, body: GrantTransition) -> GrantPublic:
     grant = services.resume_grant(
-        get_session(), org_id=principal.org_id, grant_id=grant_id, reason=body.reason,
+        get_session(),
+        org_id=principal.org_id,
+        grant_id=grant_id,
+        reason=body.reason,
         actor=principal.actor,
     )
     return grant_public(grant)
@@ -170,22 +221,33 @@ def resume_grant(principal: Principal, grant_id: str, body: GrantTransition) -> 
 
 @bp.post("/v1/grants/<grant_id>/supersede")
 @operation(
-    summary="Amend a grant: issue a new version that supersedes it", tags=["grants"],
-    body=GrantSupersede, response=GrantPublic, status=201, scopes=["grants:write"],
+    summary="Amend a grant: issue a new version that supersedes it",
+    tags=["grants"],
+    body=GrantSupersede,
+    response=GrantPublic,
+    status=201,
+    scopes=["grants:write"],
     errors=WRITE_ERRORS,
 )
 def supersede_grant(principal: Principal, grant_id: str, body: GrantSupersede) -> Rendered:
     grant = services.supersede_grant(
-        get_session(), org_id=principal.org_id, grant_id=grant_id, data=body,
-        signer=_signer(), actor=principal.actor,
+        get_session(),
+        org_id=principal.org_id,
+        grant_id=grant_id,
+        data=body,
+        signer=_signer(),
+        actor=principal.actor,
     )
     return Rendered(grant_public(grant), headers={"Location": f"/v1/grants/{grant.id}"})
 
 
 @bp.get("/v1/grants/<grant_id>/status")
 @operation(
-    summary="Public status of a grant (no personal data)", tags=["grants"],
-    response=GrantStatus, public=True, errors=(404,),
+    summary="Public status of a grant (no personal data)",
+    tags=["grants"],
+    response=GrantStatus,
+    public=True,
+    errors=(404,),
 )
 def grant_status(grant_id: str) -> Rendered:
     status = services.grant_status(get_session(), grant_id=grant_id)
