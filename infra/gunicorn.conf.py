@@ -27,3 +27,11 @@ def when_ready(server):  # type: ignore[no-untyped-def]
         f"    health     {base}/healthz  {base}/readyz\n",
         flush=True,
     )
+
+
+def post_fork(server, worker):  # type: ignore[no-untyped-def]
+    import sys
+
+    # A thread back from a database round trip waits for the GIL up to the switch interval
+    # (5 ms by default); with many threads that wait dominates tail latency.
+    sys.setswitchinterval(float(os.environ.get("REGISTRY_GIL_SWITCH_INTERVAL", "0.0005")))

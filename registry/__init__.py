@@ -36,9 +36,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         raise ConfigurationError("refusing to start in production with development signing keys")
     app.extensions["registry.keyring"] = keyring
 
-    db.init_app(
-        app, db.Database(url=str(settings.database_url), pool_size=settings.database_pool_size)
+    database = db.Database(
+        url=str(settings.database_url),
+        pool_size=settings.database_pool_size,
+        read_url=settings.database_read_url,
     )
+    db.init_app(app, database)
     http_errors.init_app(app)
     for blueprint in (ops.bp, auth_views.bp, consent_views.bp, audit_views.bp):
         app.register_blueprint(blueprint)

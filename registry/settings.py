@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     port: int = 8000
     database_url: str | None = None
     database_pool_size: int = 10
+    # Public status reads may go to a read replica.
+    database_read_url: str | None = None
     secret_key: str = DEFAULT_SECRET_KEY
 
     # Identity of the service in tokens and manifests.

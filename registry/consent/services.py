@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 
 from registry.audit.services import record_event
 from registry.consent.errors import GrantNotFound, InvalidTransition
-from registry.consent.models import ConsentGrant, Subject
+from registry.consent.models import ConsentGrant, Subject, effective_status
 from registry.consent.pagination import decode_cursor
 from registry.consent.policy import check_grant
 from registry.consent.schemas import GrantCreate, GrantRevoke, GrantSupersede, GrantTerms
 from registry.consent.subjects import get_subject
 from registry.consent.tokens import ConsentTokenSigner, token_sha256
-from registry.db import utcnow
+from registry.db import Database, utcnow
 from registry.ids import is_uuid
 
 
@@ -244,29 +244,20 @@ def supersede_grant(
     return new
 
 
-STATUS_COLUMNS = (
+STATUS_QUERY = sa.select(
     ConsentGrant.id,
     ConsentGrant.status,
     ConsentGrant.valid_from,
     ConsentGrant.valid_until,
     ConsentGrant.revoked_at,
     ConsentGrant.version,
-)
+).where(ConsentGrant.id == sa.bindparam("grant_id"))
 
 
-def grant_status(session: Session, *, grant_id: str) -> dict[str, Any]:
-    """The public status of any grant (no personal data); one indexed read."""
-    row = None
-    if is_uuid(grant_id):
-        row = session.execute(sa.select(*STATUS_COLUMNS).where(ConsentGrant.id == grant_id)).first()
+def grant_status(database: Database, *, grant_id: str) -> dict[str, Any]:
+    """The public status of any grant (no personal data): one indexed read, one round trip."""
+    row = database.read(STATUS_QUERY, {"grant_id": grant_id}) if is_uuid(grant_id) else None
     if row is None:
         raise GrantNotFound(f"no grant {grant_id}")
-    status = "expired" if row.status == "active" and utcnow() >= row.valid_until else row.status
-    return {
-        "id": row.id,
-        "status": status,
-        "valid_from": row.valid_from,
-        "valid_until": row.valid_until,
-        "revoked_at": row.revoked_at,
-        "version": row.version,
-    }
+    row["status"] = effective_status(row["status"], row["valid_until"], utcnow())
+    return row

@@ -25,7 +25,7 @@ from registry.consent.schemas import (
     SubjectPublic,
 )
 from registry.consent.tokens import ConsentTokenSigner
-from registry.db import get_session, utcnow
+from registry.db import get_database, get_session, utcnow
 
 bp = Blueprint("consent", __name__)
 WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422)
@@ -250,5 +250,5 @@ def supersede_grant(principal: Principal, grant_id: str, body: GrantSupersede) -
     errors=(404,),
 )
 def grant_status(grant_id: str) -> Rendered:
-    status = services.grant_status(get_session(), grant_id=grant_id)
+    status = services.grant_status(get_database(), grant_id=grant_id)
     return Rendered(GrantStatus.model_validate(status), headers={"Cache-Control": "no-cache"})

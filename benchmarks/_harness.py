@@ -1,0 +1,159 @@
+"""Shared pieces of the benchmark scripts: a PostgreSQL schema, a gunicorn server, wrk."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def postgres_schema(name: str) -> Iterator[str]:
+    """A fresh schema on the benchmark PostgreSQL, migrated to head; dropped afterwards."""
+    from registry import migrate
+
+    base = os.environ.get("REGISTRY_BENCH_DATABASE_URL", DEFAULT_PG)
+    admin = sa.create_engine(base)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        connection.exec_driver_sql(f"CREATE SCHEMA {name}")
+    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{name}"
+    migrate.upgrade(url)
+    try:
+        yield url
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        admin.dispose()
+
+
+@dataclass
+class Server:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], *, workers: int, threads: int) -> Iterator[Server]:
+    """The service under gunicorn (the production server) with a throwaway data directory."""
+    from registry.keys.keyring import init_keys
+
+    with tempfile.TemporaryDirectory(prefix="registry-bench-") as tmp:
+        data_dir = Path(tmp)
+        init_keys(data_dir / "keys")
+        port = free_port()
+        full_env = {
+            **os.environ,
+            "REGISTRY_DATA_DIR": str(data_dir),
+            "REGISTRY_PORT": str(port),
+            "REGISTRY_WORKERS": str(workers),
+            "REGISTRY_THREADS": str(threads),
+            "REGISTRY_LOG_LEVEL": "warning",
+            **env,
+        }
+        gunicorn_bin = Path(sys.executable).with_name("gunicorn")
+        process = subprocess.Popen(
+            [str(gunicorn_bin), "-c", str(ROOT / "infra/gunicorn.conf.py"), "registry.wsgi:app"],
+            env=full_env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(base, process)
+            yield Server(base, process, data_dir)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not become ready")
+
+
+def ensure_wrk() -> str:
+    """Path of wrk, installed from Debian's packages when missing."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("installing wrk (apt-get) ...", flush=True)
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    found = shutil.which("wrk")
+    if not found:
+        raise RuntimeError("wrk could not be installed")
+    return found
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    if not match:
+        raise ValueError(text)
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def run_wrk(
+    url: str, *, connections: int, seconds: int, threads: int = 2, script: Path | None = None
+) -> LoadResult:
+    """Load ``url`` with wrk from a second process; loopback only."""
+    command = [ensure_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        command += ["-s", str(script)]
+    output = subprocess.run(
+        [*command, url], check=True, capture_output=True, text=True
+    ).stdout
+    if "Requests/sec" not in output or "99%" not in output:
+        raise RuntimeError(f"wrk gave no figures:\n{output}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s*50%\s+(\S+)\s*$", output, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s*99%\s+(\S+)\s*$", output, re.M).group(1))  # type: ignore[union-attr]
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    return LoadResult(rps, p50, p99, int(non_2xx.group(1)) if non_2xx else 0)

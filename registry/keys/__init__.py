@@ -1,0 +1,1 @@
+"""Signing credentials: dev CA generation, PEM files, KMS callback signer."""

@@ -1,0 +1,1 @@
+"""C2PA manifest building and signing, media assets."""
