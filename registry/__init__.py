@@ -18,6 +18,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.auth import views as auth_views
     from registry.consent import views as consent_views
     from registry.keys.keyring import KeyRing
+    from registry.media import views as media_views
 
     settings = settings or Settings()
     settings.check_production()
@@ -43,7 +44,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     db.init_app(app, database)
     http_errors.init_app(app)
-    for blueprint in (ops.bp, auth_views.bp, consent_views.bp, audit_views.bp):
+    _init_media(app, settings)
+    for blueprint in (ops.bp, auth_views.bp, consent_views.bp, audit_views.bp, media_views.bp):
         app.register_blueprint(blueprint)
 
     from registry.cli import register_commands
@@ -52,3 +54,25 @@ def create_app(settings: Settings | None = None) -> Flask:
     if settings.env == "development":
         log.warning("Consent Registry is running in DEVELOPMENT mode (dev keys, local storage)")
     return app
+
+
+def _init_media(app: Flask, settings: Settings) -> None:
+    """Storage, the C2PA signing credential and the trust anchors of the verifier."""
+    from registry.media.services import Signing
+    from registry.settings import ConfigurationError
+    from registry.signing_setup import load_signing_credential, trust_anchors
+    from registry.storage import build_storage
+
+    credential = load_signing_credential(settings)
+    if settings.env == "production" and credential.is_development:
+        raise ConfigurationError("refusing to start in production with a development C2PA key")
+    storage = build_storage(settings)
+    app.extensions["registry.storage"] = storage
+    app.extensions["registry.trust_anchors"] = trust_anchors(settings)
+    app.extensions["registry.signing"] = Signing(
+        storage=storage,
+        credential=credential,
+        registry_url=str(settings.public_url),
+        thumbnails=settings.c2pa_thumbnails,
+        max_bytes=settings.max_upload_bytes,
+    )

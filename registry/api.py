@@ -53,6 +53,8 @@ class Operation:
     request_body: dict[str, Any] | None = None
     extra_responses: dict[int, dict[str, Any]] = field(default_factory=dict)
     description: str | None = None
+    extra_models: tuple[type[BaseModel], ...] = ()
+    response_content: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ def operation(
     request_body: dict[str, Any] | None = None,
     extra_responses: dict[int, dict[str, Any]] | None = None,
     description: str | None = None,
+    extra_models: Sequence[type[BaseModel]] = (),
+    response_content: dict[str, Any] | None = None,
 ) -> Callable[[ViewFunc], ViewFunc]:
     """Declare an API operation; see the module docstring."""
     spec = Operation(
@@ -97,6 +101,8 @@ def operation(
         request_body=request_body,
         extra_responses=extra_responses or {},
         description=description,
+        extra_models=tuple(extra_models),
+        response_content=response_content,
     )
 
     def decorate(view: ViewFunc) -> ViewFunc:

@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
 from registry.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def _settings() -> Settings:
     return Settings()
 
 
-def _database(settings: Settings):  # type: ignore[no-untyped-def]
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    """A committing session; the engine is disposed after, so no connection outlives a command."""
     from registry.db import Database
 
-    return Database(url=str(settings.database_url))
+    database = Database(url=str(settings.database_url))
+    try:
+        with database.session_scope() as session:
+            yield session
+    finally:
+        database.dispose()
 
 
 def _emit(data: dict[str, str], as_json: bool) -> None:
@@ -97,7 +110,7 @@ def orgs_create(name: str, as_json: bool) -> None:
     """Create an organization."""
     from registry.auth.services import create_organization
 
-    with _database(_settings()).session_scope() as session:
+    with _session(_settings()) as session:
         org = create_organization(session, name=name, actor="cli")
         _emit({"org_id": org.id, "name": org.name}, as_json)
 
@@ -119,7 +132,7 @@ def clients_create(org_id: str, scope: str, name: str, as_json: bool) -> None:
 
     try:
         scopes = parse_scopes(scope)
-        with _database(_settings()).session_scope() as session:
+        with _session(_settings()) as session:
             client, secret = create_client(
                 session, org_id=org_id, scopes=scopes, name=name, actor="cli"
             )
@@ -139,7 +152,7 @@ def audit_verify() -> None:
     """Recompute every hash chain; exit 1 naming the first broken event."""
     from registry.audit.services import verify_chains
 
-    with _database(_settings()).session_scope() as session:
+    with _session(_settings()) as session:
         checked, breaks = verify_chains(session)
     for b in breaks:
         click.echo(
@@ -155,7 +168,7 @@ def demo() -> None:
     """Create a demo organization and client if there is none, and print them once."""
     from registry.auth.services import SCOPES, create_client, create_organization, first_client
 
-    with _database(_settings()).session_scope() as session:
+    with _session(_settings()) as session:
         if first_client(session) is not None:
             click.echo("demo credentials were created earlier (they are shown only once)")
             return

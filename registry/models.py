@@ -4,12 +4,14 @@ from registry.audit.models import AuditEvent
 from registry.auth.models import ApiClient, Organization
 from registry.consent.models import ConsentGrant, Subject
 from registry.idempotency import IdempotencyRecord
+from registry.media.models import MediaAsset
 
 __all__ = [
     "ApiClient",
     "AuditEvent",
     "ConsentGrant",
     "IdempotencyRecord",
+    "MediaAsset",
     "Organization",
     "Subject",
 ]

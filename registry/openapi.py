@@ -63,6 +63,8 @@ def _models(ops: list[tuple[str, str, Operation]]) -> list[tuple[type[BaseModel]
             models[(spec.body, "validation")] = None
         if spec.response is not None:
             models[(spec.response, "serialization")] = None
+        for model in spec.extra_models:
+            models[(model, "validation")] = None
     return list(models)
 
 
@@ -115,6 +117,8 @@ def _operation_object(
     ok: dict[str, Any] = {"description": _STATUS_TEXT.get(spec.status, "OK")}
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": refs[(spec.response, "serialization")]}}
+    elif spec.response_content is not None:
+        ok["content"] = spec.response_content
     responses[str(spec.status)] = ok
     for code, extra in spec.extra_responses.items():
         responses[str(code)] = extra

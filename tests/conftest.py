@@ -17,12 +17,12 @@ from sqlmodel import SQLModel
 
 import registry.models  # noqa: F401  (every table on the metadata)
 from registry import create_app, migrate
+from registry.keys.c2pa_credential import create_dev_credential
 from registry.keys.keyring import init_keys
 from registry.settings import Settings
 from tests.factories import Studio, table_counts
 
-# TEMPORARY until tests/s3server.py lands (being written in parallel).
-pytest_plugins = ["tests.s3server"] if (Path(__file__).parent / "s3server.py").exists() else []
+pytest_plugins = ["tests.s3server"]
 
 PG_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -75,8 +75,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def keys_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Token keys and the development C2PA credential, made once and copied per test."""
+    keys_dir = tmp_path_factory.mktemp("keys-template") / "keys"
+    init_keys(keys_dir)
+    create_dev_credential(keys_dir / "c2pa")
+    return keys_dir
+
+
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def settings(tmp_path: Path, database_url: str, keys_template: Path) -> Settings:
     data_dir = tmp_path / "data"
     settings = Settings(
         data_dir=data_dir,
@@ -85,7 +94,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         max_json_bytes=64 * 1024,
         _env_file=None,  # type: ignore[call-arg]
     )
-    init_keys(settings.keys_dir)  # type: ignore[arg-type]
+    shutil.copytree(keys_template, settings.keys_dir)  # type: ignore[arg-type]
     return settings
 
 

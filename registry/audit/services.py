@@ -112,7 +112,12 @@ def _events(session: Session, chain: str) -> Iterator[AuditEvent]:
         .order_by(AuditEvent.seq)  # type: ignore[arg-type]
         .execution_options(yield_per=1000)
     )
-    yield from session.scalars(query)
+    result = session.scalars(query)
+    try:
+        yield from result
+    finally:
+        # The caller stops at a chain's first break; close the (server-side) cursor now.
+        result.close()
 
 
 def verify_chains(session: Session) -> tuple[int, list[ChainBreak]]:

@@ -47,3 +47,46 @@ class ManifestSigningFailed(RegistryError):
     status = 500
     slug = "signing-failed"
     title = "Signing the media failed"
+
+
+class GrantUseRefused(RegistryError):
+    """A cited grant does not cover this use (422); ``grant_id`` and ``reason`` say which/why."""
+
+    status = 422
+    slug = "grant-use-refused"
+    title = "A cited grant does not allow this use"
+
+    def __init__(self, detail: str, *, grant_id: str, **extensions: Any) -> None:
+        super().__init__(detail, grant_id=grant_id, reason=self.slug, **extensions)
+
+
+def _refusal(slug: str, title: str) -> type[GrantUseRefused]:
+    name = "".join(part.title() for part in slug.split("-"))
+    return type(name, (GrantUseRefused,), {"slug": slug, "title": title})
+
+
+GrantRevoked = _refusal("grant-revoked", "A cited grant has been revoked")
+GrantExpired = _refusal("grant-expired", "A cited grant has expired")
+GrantNotYetValid = _refusal("grant-not-yet-valid", "A cited grant is not valid yet")
+GrantSuspended = _refusal("grant-suspended", "A cited grant is suspended")
+GrantSuperseded = _refusal("grant-superseded", "A cited grant was superseded by a newer version")
+GrantOutOfScope = _refusal("grant-out-of-scope", "The use is outside a cited grant's scope")
+CitedGrantNotFound = _refusal("grant-not-found", "A cited grant does not exist")
+
+
+class MediaNotFound(RegistryError):
+    status = 404
+    slug = "media-not-found"
+    title = "Media asset not found"
+
+
+class ObjectOutsidePrefix(RegistryError):
+    status = 403
+    slug = "object-outside-prefix"
+    title = "The object key is outside the organization's prefix"
+
+
+class MissingUploadPart(RegistryError):
+    status = 400
+    slug = "missing-upload-part"
+    title = "The multipart upload lacks a required part"

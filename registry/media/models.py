@@ -1,0 +1,36 @@
+"""Media assets: files the registry signed, and what they cited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from registry.db import JSONColumn, UTCDateTime, utcnow
+from registry.ids import new_id
+
+
+class MediaAsset(SQLModel, table=True):
+    __tablename__ = "media_assets"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    org_id: str = Field(foreign_key="organizations.id", index=True, max_length=36)
+    # Verification looks files up by either hash, across organizations.
+    sha256: str = Field(index=True, max_length=64)
+    source_sha256: str = Field(index=True, max_length=64)
+    manifest_id: str = Field(max_length=100)
+    mime_type: str = Field(max_length=64)
+    # 2 GiB uploads overflow a 32-bit integer.
+    size: int = Field(sa_type=sa.BigInteger)
+    source_size: int = Field(sa_type=sa.BigInteger)
+    storage_key: str = Field(max_length=300)
+    grant_ids: list[str] = Field(sa_type=JSONColumn)
+    # Per cited grant: the use claimed and the grant's state when the file was signed.
+    grant_uses: list[dict[str, Any]] = Field(sa_type=JSONColumn)
+    generator: dict[str, str] = Field(sa_type=JSONColumn)
+    digital_source_type: str = Field(max_length=64)
+    title: str | None = Field(default=None, max_length=200)
+    created_by: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,93 @@
+"""API shapes of media signing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from registry.consent.vocabulary import MODALITIES
+
+DIGITAL_SOURCE_TYPES = ("trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia")
+IPTC_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class GrantUse(_Request):
+    """One cited grant and the use made of it in this file."""
+
+    grant_id: Annotated[str, Field(min_length=1, max_length=36)]
+    modalities: list[
+        Annotated[str, Field(max_length=32, json_schema_extra={"enum": list(MODALITIES)})]
+    ] = Field(min_length=1, max_length=len(MODALITIES))
+    purpose: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=200,
+            description="A purpose category or project_ref of the grant",
+        ),
+    ]
+    territory: Annotated[str, Field(min_length=1, max_length=8, description="ISO 3166-1 alpha-2")]
+
+
+class Generator(_Request):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    version: Annotated[str, Field(min_length=1, max_length=50)]
+
+
+class MediaMetadata(_Request):
+    """The ``metadata`` part of ``POST /v1/media``."""
+
+    grants: list[GrantUse] = Field(min_length=1, max_length=20)
+    generator: Generator
+    digital_source_type: Literal[DIGITAL_SOURCE_TYPES] = "trainedAlgorithmicMedia"  # type: ignore[valid-type]
+    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class SignObjectRequest(MediaMetadata):
+    key: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=1024,
+            description="Object key in the bucket, under the organization's prefix",
+        ),
+    ]
+
+
+class MediaAssetPublic(BaseModel):
+    id: str
+    sha256: str = Field(description="SHA-256 of the signed file")
+    source_sha256: str = Field(description="SHA-256 of the bytes as received")
+    manifest_id: str
+    mime_type: str
+    size: int
+    grant_ids: list[str]
+    generator: Generator
+    digital_source_type: str
+    title: str | None
+    created_at: datetime
+    download_url: str
+
+
+MEDIA_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file", "metadata"],
+                "properties": {
+                    "file": {"type": "string", "contentMediaType": "application/octet-stream"},
+                    "metadata": {"$ref": "#/components/schemas/MediaMetadata"},
+                },
+            },
+            "encoding": {"metadata": {"contentType": "application/json"}},
+        }
+    },
+}

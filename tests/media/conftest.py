@@ -1,0 +1,79 @@
+"""Media tests run on both storage backends: a local directory and a real S3 (SeaweedFS)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from registry.settings import Settings
+from tests.factories import Studio
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(  # type: ignore[override]
+    settings: Settings,
+    storage_backend: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Settings:
+    settings.max_upload_bytes = 8 * 1024 * 1024
+    if storage_backend == "s3":
+        server = request.getfixturevalue("s3_server")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "any")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "any")
+        settings.storage = "s3"
+        settings.s3_endpoint_url = server.endpoint_url
+        settings.s3_bucket = request.getfixturevalue("s3_bucket")
+    return settings
+
+
+@pytest.fixture
+def blobs(app: Flask) -> Callable[[], list[str]]:
+    """Call to list every stored media blob (to prove that nothing was written)."""
+    storage = app.extensions["registry.storage"]
+    return lambda: sorted(storage.list_keys("media/"))
+
+
+@pytest.fixture
+def spool_dir(settings: Settings) -> Path:
+    return settings.data_dir / "spool"
+
+
+def metadata(grant_id: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "grants": [
+            {"grant_id": grant_id, "modalities": ["voice"], "purpose": "advertising", "territory": "US"}
+        ],
+        "generator": {"name": "VoiceForge", "version": "2.1"},
+    }
+    body.update(overrides)
+    return body
+
+
+def sign_upload(studio: Studio, path: Path, meta: dict[str, Any] | str, **kwargs: Any):  # type: ignore[no-untyped-def]
+    meta_text = meta if isinstance(meta, str) else json.dumps(meta)
+    with path.open("rb") as handle:
+        return studio.client.post(
+            "/v1/media",
+            data={"file": (handle, kwargs.pop("filename", path.name)), "metadata": meta_text},
+            headers=studio.headers,
+            content_type="multipart/form-data",
+            **kwargs,
+        )
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Iterator[Path]:
+    directory = tmp_path / "work"
+    directory.mkdir()
+    yield directory
