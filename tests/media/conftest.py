@@ -52,7 +52,12 @@ def spool_dir(settings: Settings) -> Path:
 def metadata(grant_id: str, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "grants": [
-            {"grant_id": grant_id, "modalities": ["voice"], "purpose": "advertising", "territory": "US"}
+            {
+                "grant_id": grant_id,
+                "modalities": ["voice"],
+                "purpose": "advertising",
+                "territory": "US",
+            }
         ],
         "generator": {"name": "VoiceForge", "version": "2.1"},
     }

@@ -32,9 +32,10 @@ FORMATS = {
 def read_plain(data: bytes, mime_type: str, ca_pem: str | None) -> dict[str, Any]:
     """The manifest store as a plain c2pa.Reader sees it, trusting only ``ca_pem``."""
     settings = {"trust": {"user_anchors": ca_pem}} if ca_pem else {}
-    with c2pa.Context.from_dict(settings) as context, c2pa.Reader(
-        mime_type, io.BytesIO(data), context=context
-    ) as reader:
+    with (
+        c2pa.Context.from_dict(settings) as context,
+        c2pa.Reader(mime_type, io.BytesIO(data), context=context) as reader,
+    ):
         return json.loads(reader.json())  # type: ignore[no-any-return]
 
 
@@ -83,14 +84,21 @@ def test_signed_file_is_trusted_and_carries_every_assertion(
     training = assertions["cawg.training-mining"]["entries"]
     assert {e["use"] for e in training.values()} == {"notAllowed"}
     assert set(training) == {
-        "cawg.ai_generative_training", "cawg.ai_training", "cawg.data_mining", "cawg.ai_inference"
+        "cawg.ai_generative_training",
+        "cawg.ai_training",
+        "cawg.data_mining",
+        "cawg.ai_inference",
     }
 
     consent = assertions["org.consentregistry.consent"]
     [cited] = consent["grants"]
     assert cited["grant_id"] == grant["id"]
     assert cited["sha256"] == hashlib.sha256(grant["token"].encode()).hexdigest()
-    assert (cited["modalities"], cited["purpose"], cited["territory"]) == (["voice"], "advertising", "US")
+    assert (cited["modalities"], cited["purpose"], cited["territory"]) == (
+        ["voice"],
+        "advertising",
+        "US",
+    )
     assert "Ada" not in json.dumps(consent)
 
     disclosure = assertions["org.consentregistry.disclosure"]
@@ -100,14 +108,14 @@ def test_signed_file_is_trusted_and_carries_every_assertion(
     assert disclosure["sb942"]["content_id"] == asset["id"]
     assert disclosure["sb942"]["created_at"]
     assert disclosure["gb45438"]["AIGC"] == {
-        "Label": "1", "ContentProducer": studio.org_id, "ProduceID": asset["id"]
+        "Label": "1",
+        "ContentProducer": studio.org_id,
+        "ProduceID": asset["id"],
     }
     assert "thumbnail" not in manifest
 
 
-def test_without_trust_anchors_the_file_is_valid_but_untrusted(
-    studio: Studio, work: Path
-) -> None:
+def test_without_trust_anchors_the_file_is_valid_but_untrusted(studio: Studio, work: Path) -> None:
     grant = studio.grant(media_types=["image"])
     asset = sign_upload(studio, assets.make_png(work), metadata(grant["id"])).json
     store = read_plain(download(studio, asset["id"]), "image/png", None)
@@ -160,7 +168,9 @@ def test_temporary_files_are_removed_after_signing(
     assert list(spool_dir.iterdir()) == []
 
 
-def test_thumbnails_can_be_turned_on(app: Flask, studio: Studio, settings: Settings, work: Path) -> None:
+def test_thumbnails_can_be_turned_on(
+    app: Flask, studio: Studio, settings: Settings, work: Path
+) -> None:
     signing = app.extensions["registry.signing"]
     app.extensions["registry.signing"] = type(signing)(**{**signing.__dict__, "thumbnails": True})
     grant = studio.grant(media_types=["image"])
