@@ -182,6 +182,15 @@ def demo() -> None:
     click.echo(f"  org_id={org.id}")
 
 
+def _add_media_commands() -> None:
+    from registry.cli_media import sign
+
+    main.add_command(sign)
+
+
+_add_media_commands()
+
+
 def register_commands(app) -> None:  # type: ignore[no-untyped-def]
     """Make the same commands available as `flask --app registry.wsgi ...`."""
     for command in main.commands.values():

@@ -11,7 +11,7 @@ import json
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -71,8 +71,9 @@ def record_event(
         .limit(1)
     ).first()
     payload = payload or {}
-    # Microseconds are dropped so the timestamp hashes the same after a round trip.
-    moment = (at or utcnow()).replace(microsecond=0)
+    # UTC without microseconds: the form the timestamp has after a round trip, so it hashes
+    # the same when the chain is verified (another offset would read back as UTC).
+    moment = (at or utcnow()).astimezone(UTC).replace(microsecond=0)
     event = AuditEvent(
         chain=chain,
         seq=(last.seq + 1) if last else 1,

@@ -9,6 +9,10 @@ class ClientAuthenticationFailed(InvalidClient):
     def __init__(self, detail: str = "unknown client or wrong secret") -> None:
         super().__init__(detail, error="invalid_client")
 
+    def headers(self) -> dict[str, str]:
+        # RFC 6749 section 5.2: the challenge names the client authentication scheme.
+        return {"WWW-Authenticate": 'Basic realm="consent-registry"'}
+
 
 class InvalidScope(BadRequest):
     slug = "invalid-scope"

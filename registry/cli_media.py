@@ -1,0 +1,156 @@
+"""`registry sign` (and later `registry verify`): the pipeline side of the CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from registry.client import (
+    GrantUse,
+    RegistryApiError,
+    RegistryClient,
+    RegistryUnreachable,
+    parse_generator,
+)
+
+console = Console(stderr=True)
+
+
+def server_options(command):  # type: ignore[no-untyped-def]
+    """--url / --client-id / --client-secret, also from REGISTRY_URL and friends."""
+    for option in reversed(
+        [
+            click.option(
+                "--url",
+                envvar="REGISTRY_URL",
+                default="http://127.0.0.1:8000",
+                show_default=True,
+                help="Registry base URL [env REGISTRY_URL]",
+            ),
+            click.option(
+                "--client-id",
+                envvar="REGISTRY_CLIENT_ID",
+                required=True,
+                help="[env REGISTRY_CLIENT_ID]",
+            ),
+            click.option(
+                "--client-secret",
+                envvar="REGISTRY_CLIENT_SECRET",
+                required=True,
+                help="[env REGISTRY_CLIENT_SECRET]",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+@contextmanager
+def transfer_bar(description: str) -> Iterator[callable]:  # type: ignore[valid-type]
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total or None)
+
+        yield update
+
+
+@contextmanager
+def api_errors() -> Iterator[None]:
+    """Every problem the API returns becomes a readable message and exit status 1."""
+    try:
+        yield
+    except RegistryApiError as exc:
+        raise click.ClickException(exc.describe()) from exc
+    except RegistryUnreachable as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.command("sign")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--grant", "grant_ids", multiple=True, required=True, help="Grant id (repeatable)")
+@click.option(
+    "--modality",
+    "modalities",
+    multiple=True,
+    required=True,
+    help="Modality used, e.g. voice (repeatable)",
+)
+@click.option("--purpose", required=True, help="A purpose category or project_ref of the grant")
+@click.option("--territory", required=True, help="ISO 3166-1 alpha-2 code, e.g. US")
+@click.option("--generator", required=True, help="NAME@VERSION of the generating system")
+@click.option(
+    "--source-type",
+    default="trainedAlgorithmicMedia",
+    show_default=True,
+    type=click.Choice(["trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia"]),
+)
+@click.option("--title")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the signed file"
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the media asset as JSON")
+@server_options
+def sign(
+    file: Path,
+    grant_ids: tuple[str, ...],
+    modalities: tuple[str, ...],
+    purpose: str,
+    territory: str,
+    generator: str,
+    source_type: str,
+    title: str | None,
+    out: Path | None,
+    as_json: bool,
+    url: str,
+    client_id: str,
+    client_secret: str,
+) -> None:
+    """Label FILE as AI-generated under the cited grants, and fetch the signed copy."""
+    try:
+        parsed_generator = parse_generator(generator)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--generator") from exc
+    uses = [GrantUse(g, tuple(modalities), purpose, territory) for g in grant_ids]
+    with api_errors(), RegistryClient(url, client_id, client_secret) as registry:
+        with transfer_bar(f"upload {file.name}") as update:
+            asset = registry.sign_media(
+                file,
+                uses,
+                parsed_generator,
+                digital_source_type=source_type,
+                title=title,
+                progress=update,
+            )
+        if out is not None:
+            with transfer_bar(f"download {out.name}") as update:
+                registry.download(asset.id, out, progress=update)
+    if as_json:
+        click.echo(json.dumps(asset.__dict__, indent=2))
+    else:
+        click.echo(f"signed: media {asset.id} ({asset.mime_type}, {asset.size} bytes)")
+        click.echo(f"  sha256   {asset.sha256}")
+        click.echo(f"  manifest {asset.manifest_id}")
+        if out is not None:
+            click.echo(f"  written  {out}")

@@ -1,0 +1,251 @@
+"""Python client for pipelines: sign generated media and fetch the signed file.
+
+with RegistryClient("https://registry.example", client_id, client_secret) as registry:
+    asset = registry.sign_media("take-1.wav", grants=[GrantUse(...)], generator="Forge@2.1")
+    registry.download(asset.id, "take-1.signed.wav")
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import httpx
+
+Progress = Callable[[int, int], None]
+CHUNK = 1024 * 1024
+
+
+class RegistryApiError(Exception):
+    """The registry answered with a problem; ``problem`` is its RFC 9457 body."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        self.status = status
+        self.problem = problem
+        self.type = str(problem.get("type", ""))
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        title = self.problem.get("title") or "Request failed"
+        detail = self.problem.get("detail") or ""
+        text = f"{title} (HTTP {self.status})"
+        if detail and detail != title:
+            text += f": {detail}"
+        for error in self.problem.get("errors", [])[1:5]:
+            text += f"\n  - {error.get('loc')}: {error.get('message')}"
+        return text
+
+
+class RegistryUnreachable(Exception):
+    """The registry could not be reached at all."""
+
+
+@dataclass(frozen=True)
+class GrantUse:
+    """A grant cited for a file, and the use made of it."""
+
+    grant_id: str
+    modalities: tuple[str, ...]
+    purpose: str
+    territory: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "grant_id": self.grant_id,
+            "modalities": list(self.modalities),
+            "purpose": self.purpose,
+            "territory": self.territory,
+        }
+
+
+@dataclass(frozen=True)
+class MediaAsset:
+    id: str
+    sha256: str
+    source_sha256: str
+    manifest_id: str
+    mime_type: str
+    size: int
+    grant_ids: list[str]
+    generator: dict[str, str]
+    digital_source_type: str
+    title: str | None
+    created_at: str
+    download_url: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MediaAsset:
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+
+
+def parse_generator(text: str) -> dict[str, str]:
+    """``NAME@VERSION`` -> ``{"name", "version"}``."""
+    name, sep, version = text.rpartition("@")
+    if not sep or not name or not version:
+        raise ValueError(f"generator must be NAME@VERSION, not {text!r}")
+    return {"name": name, "version": version}
+
+
+class _ReadProgress:
+    """A file whose reads report progress (httpx streams multipart files by reading them)."""
+
+    def __init__(self, handle: BinaryIO, total: int, progress: Progress) -> None:
+        self._handle, self._total, self._progress, self._done = handle, total, progress, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._handle.read(CHUNK if size is None or size < 0 else size)
+        self._done += len(data)
+        self._progress(self._done, self._total)
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._handle, name)
+
+
+class RegistryClient:
+    """A session with the registry as one API client (OAuth 2.0 client credentials)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        timeout: float = 600.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._credentials = (client_id, client_secret)
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout, connect=10.0),
+            transport=transport,
+        )
+        self._token: str | None = None
+        self._token_expires = 0.0
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _send(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> httpx.Response:
+        headers = kwargs.pop("headers", {})
+        if auth:
+            headers["Authorization"] = f"Bearer {self.access_token()}"
+        try:
+            response = self._http.request(method, path, headers=headers, **kwargs)
+        except httpx.TransportError as exc:
+            raise RegistryUnreachable(
+                f"cannot reach the registry at {self.base_url}: {exc}"
+            ) from exc
+        if response.status_code >= 400:
+            raise RegistryApiError(response.status_code, _problem(response))
+        return response
+
+    def access_token(self) -> str:
+        """A valid access token, renewed a minute before it expires."""
+        if self._token is None or time.time() > self._token_expires - 60:
+            client_id, secret = self._credentials
+            response = self._send(
+                "POST",
+                "/v1/auth/token",
+                auth=False,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": client_id,
+                    "client_secret": secret,
+                },
+            )
+            body = response.json()
+            self._token = str(body["access_token"])
+            self._token_expires = time.time() + float(body["expires_in"])
+        return self._token
+
+    def sign_media(
+        self,
+        path: str | Path,
+        grants: Iterable[GrantUse],
+        generator: str | dict[str, str],
+        *,
+        digital_source_type: str = "trainedAlgorithmicMedia",
+        title: str | None = None,
+        progress: Progress | None = None,
+    ) -> MediaAsset:
+        """Upload a generated file with the grants it used; returns the signed asset."""
+        path = Path(path)
+        metadata: dict[str, Any] = {
+            "grants": [g.as_json() for g in grants],
+            "generator": parse_generator(generator) if isinstance(generator, str) else generator,
+            "digital_source_type": digital_source_type,
+        }
+        if title:
+            metadata["title"] = title
+        with path.open("rb") as handle:
+            body: Any = handle
+            if progress is not None:
+                body = _ReadProgress(handle, path.stat().st_size, progress)
+            response = self._send(
+                "POST",
+                "/v1/media",
+                files={"file": (path.name, body, "application/octet-stream")},
+                data={"metadata": json.dumps(metadata)},
+            )
+        return MediaAsset.from_json(response.json())
+
+    def get_media(self, media_id: str) -> MediaAsset:
+        return MediaAsset.from_json(self._send("GET", f"/v1/media/{media_id}").json())
+
+    def download(
+        self, media_id: str, dest: str | Path, *, progress: Progress | None = None
+    ) -> Path:
+        """Write the signed file to ``dest`` (following a presigned-URL redirect)."""
+        dest = Path(dest)
+        request = self._http.build_request(
+            "GET",
+            f"/v1/media/{media_id}/content",
+            headers={"Authorization": f"Bearer {self.access_token()}"},
+        )
+        response = self._stream(request)
+        if response.status_code == 302:
+            response.close()
+            # The presigned URL carries its own authorization; our token must not follow it.
+            response = self._stream(httpx.Request("GET", response.headers["Location"]))
+        try:
+            with dest.open("wb") as out:
+                total = int(response.headers.get("Content-Length", 0))
+                for chunk in response.iter_bytes(CHUNK):
+                    out.write(chunk)
+                    if progress is not None:
+                        progress(response.num_bytes_downloaded, total)
+        finally:
+            response.close()
+        return dest
+
+    def _stream(self, request: httpx.Request) -> httpx.Response:
+        try:
+            response = self._http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise RegistryUnreachable(f"cannot reach {request.url.host}: {exc}") from exc
+        if response.status_code >= 400:
+            response.read()
+            raise RegistryApiError(response.status_code, _problem(response))
+        return response
+
+
+def _problem(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        return body
+    return {"title": response.reason_phrase or "Request failed", "status": response.status_code}

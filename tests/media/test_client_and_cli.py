@@ -1,0 +1,152 @@
+"""The pipeline side: RegistryClient and `registry sign` against a live server."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from registry.cli import main
+from registry.client import GrantUse, RegistryApiError, RegistryClient, RegistryUnreachable
+from registry.errors import problem_type
+from tests.factories import Studio
+from tests.media import assets
+
+
+def _client(live_server: str, studio: Studio) -> RegistryClient:
+    return RegistryClient(live_server, studio.client_id, studio.client_secret)
+
+
+def test_client_signs_and_downloads(live_server: str, studio: Studio, work: Path) -> None:
+    grant = studio.grant()
+    source = assets.make_wav(work, seconds=3)
+    seen: list[tuple[int, int]] = []
+    with _client(live_server, studio) as registry:
+        asset = registry.sign_media(
+            source,
+            [GrantUse(grant["id"], ("voice",), "advertising", "US")],
+            "VoiceForge@2.1",
+            progress=lambda done, total: seen.append((done, total)),
+        )
+        out = registry.download(asset.id, work / "signed.wav")
+        assert registry.get_media(asset.id) == asset
+    assert asset.grant_ids == [grant["id"]]
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == asset.sha256
+    assert seen[-1] == (source.stat().st_size, source.stat().st_size)
+
+
+def test_client_raises_the_problem_of_a_refusal(
+    live_server: str, studio: Studio, work: Path
+) -> None:
+    grant = studio.grant()
+    studio.post(f"/v1/grants/{grant['id']}/revoke", json={"reason": "withdrawn"})
+    with _client(live_server, studio) as registry, pytest.raises(RegistryApiError) as caught:
+        registry.sign_media(
+            assets.make_wav(work),
+            [GrantUse(grant["id"], ("voice",), "advertising", "US")],
+            "VoiceForge@2.1",
+        )
+    assert caught.value.status == 422
+    assert caught.value.type == problem_type("grant-revoked")
+    assert grant["id"] in str(caught.value)
+
+
+def test_client_reports_bad_credentials_and_unreachable_servers(
+    live_server: str, studio: Studio, work: Path
+) -> None:
+    with RegistryClient(live_server, studio.client_id, "wrong") as registry:
+        with pytest.raises(RegistryApiError) as caught:
+            registry.access_token()
+    assert caught.value.status == 401
+    with RegistryClient("http://127.0.0.1:1", "x", "y") as registry:
+        with pytest.raises(RegistryUnreachable):
+            registry.access_token()
+
+
+def _env(live_server: str, studio: Studio) -> dict[str, str]:
+    return {
+        "REGISTRY_URL": live_server,
+        "REGISTRY_CLIENT_ID": studio.client_id,
+        "REGISTRY_CLIENT_SECRET": studio.client_secret,
+    }
+
+
+def test_cli_sign_writes_the_signed_file(live_server: str, studio: Studio, work: Path) -> None:
+    grant = studio.grant(media_types=["image"])
+    source, out = assets.make_png(work), work / "signed.png"
+    result = CliRunner().invoke(
+        main,
+        [
+            "sign",
+            str(source),
+            "--grant",
+            grant["id"],
+            "--modality",
+            "voice",
+            "--purpose",
+            "advertising",
+            "--territory",
+            "US",
+            "--generator",
+            "Forge@1.0",
+            "--out",
+            str(out),
+        ],
+        env=_env(live_server, studio),
+    )
+    assert result.exit_code == 0, result.output
+    assert "signed: media" in result.output
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    assert f"sha256   {digest}" in result.output
+
+
+def test_cli_sign_explains_a_refusal(live_server: str, studio: Studio, work: Path) -> None:
+    grant = studio.grant()
+    result = CliRunner().invoke(
+        main,
+        [
+            "sign",
+            str(assets.make_wav(work)),
+            "--grant",
+            grant["id"],
+            "--modality",
+            "voice",
+            "--purpose",
+            "advertising",
+            "--territory",
+            "FR",
+            "--generator",
+            "Forge@1.0",
+        ],
+        env=_env(live_server, studio),
+    )
+    assert result.exit_code == 1
+    assert "outside a cited grant's scope" in result.output
+    assert "territory FR is not granted" in result.output
+
+
+def test_cli_sign_rejects_a_malformed_generator(
+    live_server: str, studio: Studio, work: Path
+) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "sign",
+            str(assets.make_wav(work)),
+            "--grant",
+            "g",
+            "--modality",
+            "voice",
+            "--purpose",
+            "ads",
+            "--territory",
+            "US",
+            "--generator",
+            "no-version",
+        ],
+        env=_env(live_server, studio),
+    )
+    assert result.exit_code == 2
+    assert "NAME@VERSION" in result.output
