@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.consent import views as consent_views
     from registry.keys.keyring import KeyRing
     from registry.media import views as media_views
+    from registry.verification import views as verification_views
 
     settings = settings or Settings()
     settings.check_production()
@@ -45,8 +46,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app, database)
     http_errors.init_app(app)
     _init_media(app, settings)
-    for blueprint in (ops.bp, auth_views.bp, consent_views.bp, audit_views.bp, media_views.bp):
+    blueprints = (
+        ops.bp,
+        auth_views.bp,
+        consent_views.bp,
+        audit_views.bp,
+        media_views.bp,
+        verification_views.bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    _init_rate_limits(app, settings)
 
     from registry.cli import register_commands
 
@@ -62,13 +72,17 @@ def _init_media(app: Flask, settings: Settings) -> None:
     from registry.settings import ConfigurationError
     from registry.signing_setup import load_signing_credential, trust_anchors
     from registry.storage import build_storage
+    from registry.verification.services import Verifier
 
     credential = load_signing_credential(settings)
     if settings.env == "production" and credential.is_development:
         raise ConfigurationError("refusing to start in production with a development C2PA key")
     storage = build_storage(settings)
     app.extensions["registry.storage"] = storage
-    app.extensions["registry.trust_anchors"] = trust_anchors(settings)
+    app.extensions["registry.verifier"] = Verifier(
+        trust_anchors_pem=trust_anchors(settings),
+        allow_network=settings.verify_allow_network,
+    )
     app.extensions["registry.signing"] = Signing(
         storage=storage,
         credential=credential,
@@ -76,3 +90,18 @@ def _init_media(app: Flask, settings: Settings) -> None:
         thumbnails=settings.c2pa_thumbnails,
         max_bytes=settings.max_upload_bytes,
     )
+
+
+def _init_rate_limits(app: Flask, settings: Settings) -> None:
+    """Anonymous verification is rate-limited per client address (storage: Redis in prod)."""
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    from registry.verification.views import rate_limit_anonymous
+
+    app.config["RATELIMIT_STORAGE_URI"] = settings.rate_limit_storage_uri
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    limiter = Limiter(get_remote_address)
+    limiter.init_app(app)
+    app.extensions["registry.limiter"] = limiter
+    rate_limit_anonymous(app, limiter)

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     trust_anchors: Path | None = None
 
     public_verify: bool | None = None
+    # Remote manifests and OCSP are fetched only when an operator allows it.
+    verify_allow_network: bool = False
     rate_limit_storage_uri: str = "memory://"
     anonymous_verify_rate: str = "30/minute"
     max_upload_bytes: int = 2 * 1024 * 1024 * 1024

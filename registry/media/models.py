@@ -20,7 +20,7 @@ class MediaAsset(SQLModel, table=True):
     # Verification looks files up by either hash, across organizations.
     sha256: str = Field(index=True, max_length=64)
     source_sha256: str = Field(index=True, max_length=64)
-    manifest_id: str = Field(max_length=100)
+    manifest_id: str = Field(index=True, max_length=100)
     mime_type: str = Field(max_length=64)
     # 2 GiB uploads overflow a 32-bit integer.
     size: int = Field(sa_type=sa.BigInteger)

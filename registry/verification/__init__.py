@@ -1,0 +1,1 @@
+"""Verification: is a file labelled, is the label intact and trusted, is its consent in force."""

@@ -1,0 +1,145 @@
+"""The consent check: do the grants a file cites exist here, match, and remain in force?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from registry.consent.models import ConsentGrant
+from registry.ids import is_uuid
+from registry.media.models import MediaAsset
+from registry.verification.schemas import Check, GrantVerdict
+
+# Worst first: the consent check reports the most serious finding.
+_SEVERITY = [
+    "consent.unknown_grant",
+    "consent.token_mismatch",
+    "consent.revoked",
+    "consent.suspended",
+    "consent.expired",
+    "consent.out_of_scope",
+    "consent.superseded",
+]
+_MESSAGES = {
+    "consent.unknown_grant": "A grant the file cites does not exist in this registry.",
+    "consent.token_mismatch": "A cited grant's token does not match the registry's record.",
+    "consent.revoked": "The consent this file cites has been revoked.",
+    "consent.suspended": "The consent this file cites is suspended.",
+    "consent.expired": "The consent this file cites has expired.",
+    "consent.out_of_scope": "The file claims a use that the cited grant does not cover.",
+    "consent.superseded": "A cited grant was replaced by a newer version.",
+}
+
+
+@dataclass(frozen=True)
+class ConsentFinding:
+    verdict: GrantVerdict
+    code: str | None
+
+
+def _status_at(grant: ConsentGrant, moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if grant.revoked_at is not None and grant.revoked_at <= moment:
+        return "revoked"
+    if moment >= grant.valid_until:
+        return "expired"
+    if moment < grant.valid_from:
+        return "not_yet_valid"
+    return "active"
+
+
+def _in_scope(grant: ConsentGrant, claim: dict[str, Any]) -> bool:
+    purposes = {p.get("category") for p in grant.purposes} | {
+        p.get("project_ref") for p in grant.purposes
+    }
+    territory = claim.get("territory")
+    return (
+        set(claim.get("modalities") or []) <= set(grant.modalities)
+        and claim.get("purpose") in purposes
+        and ("*" in grant.territories or territory in grant.territories)
+    )
+
+
+def check_grant(
+    session: Session,
+    claim: dict[str, Any],
+    *,
+    now: datetime,
+    signed_at: datetime | None,
+    asset: MediaAsset | None,
+) -> ConsentFinding:
+    """What one cited grant is worth now."""
+    grant_id = str(claim.get("grant_id", ""))
+    grant = session.get(ConsentGrant, grant_id) if is_uuid(grant_id) else None
+    if grant is None:
+        unknown = GrantVerdict(
+            grant_id=grant_id,
+            status_now="unknown",
+            status_at_signing=None,
+            in_scope=False,
+            token_matches=False,
+        )
+        return ConsentFinding(unknown, "consent.unknown_grant")
+    status_now = grant.effective_status(now)
+    recorded = next(
+        (u for u in (asset.grant_uses if asset else []) if u.get("grant_id") == grant_id), None
+    )
+    at_signing = recorded.get("status") if recorded else _status_at(grant, signed_at)
+    verdict = GrantVerdict(
+        grant_id=grant_id,
+        status_now=status_now,
+        status_at_signing=at_signing,
+        in_scope=_in_scope(grant, claim),
+        token_matches=claim.get("sha256") == grant.token_sha256,
+        status_url=f"/v1/grants/{grant_id}/status",
+    )
+    code = None
+    if not verdict.token_matches:
+        code = "consent.token_mismatch"
+    elif status_now in ("revoked", "suspended", "expired", "superseded"):
+        code = f"consent.{status_now}"
+    elif not verdict.in_scope:
+        code = "consent.out_of_scope"
+    return ConsentFinding(verdict, code)
+
+
+def consent_check(findings: list[ConsentFinding], *, claimed: bool, ai_generated: bool) -> Check:
+    """Summarize every cited grant into the one consent check."""
+    if not claimed:
+        if ai_generated:
+            return Check(
+                check="consent",
+                status="warn",
+                code="consent.not_claimed",
+                message="The file is labelled AI-generated but cites no consent.",
+            )
+        return Check(
+            check="consent",
+            status="not_applicable",
+            code="consent.not_claimed",
+            message="The file cites no consent grant.",
+        )
+    codes = [f.code for f in findings if f.code]
+    if not findings:
+        return Check(
+            check="consent",
+            status="fail",
+            code="consent.unknown_grant",
+            message="The consent assertion names no grant.",
+        )
+    if not codes:
+        count = len(findings)
+        return Check(
+            check="consent",
+            status="pass",
+            code="consent.in_force",
+            message=f"The consent the file cites is in force ({count} grant"
+            f"{'s' if count > 1 else ''}).",
+        )
+    worst = min(codes, key=_SEVERITY.index)
+    status = "warn" if worst == "consent.superseded" else "fail"
+    return Check(check="consent", status=status, code=worst, message=_MESSAGES[worst])

@@ -1,0 +1,159 @@
+"""Verifying a file: read its manifest, check it, and look up what the registry knows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry.db import utcnow
+from registry.media.c2pa_adapter import ManifestReport, read_manifest
+from registry.media.models import MediaAsset
+from registry.media.sniff import sniff
+from registry.media.spool import SpooledFile
+from registry.verification import checks
+from registry.verification.consent_checks import ConsentFinding, check_grant, consent_check
+from registry.verification.schemas import (
+    Check,
+    KnownAsset,
+    ManifestSummary,
+    VerifyResult,
+)
+from registry.verification.summary import summarize
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """Whom the verifier trusts and whether it may use the network."""
+
+    trust_anchors_pem: str
+    allow_network: bool = False
+
+
+def _parse_time(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+def _known_asset(
+    session: Session, report: ManifestReport, sha256: str
+) -> tuple[MediaAsset | None, str | None]:
+    """The registry's record of this content, and how it was found when the label is gone."""
+    if report.has_manifest:
+        query = sa.select(MediaAsset).where(
+            sa.or_(
+                MediaAsset.sha256 == sha256, MediaAsset.manifest_id == report.active_manifest_label
+            )
+        )
+        return session.scalars(query.limit(1)).first(), None
+    by_source = session.scalars(
+        sa.select(MediaAsset).where(MediaAsset.source_sha256 == sha256).limit(1)
+    ).first()
+    if by_source is not None:
+        return by_source, "source_hash"
+    by_signed = session.scalars(
+        sa.select(MediaAsset).where(MediaAsset.sha256 == sha256).limit(1)
+    ).first()
+    return by_signed, ("signed_hash" if by_signed else None)
+
+
+def _manifest_summary(report: ManifestReport) -> ManifestSummary | None:
+    if not report.has_manifest:
+        return None
+    action = checks.creating_action(report) or {}
+    agent = action.get("softwareAgent")
+    generator = None
+    if isinstance(agent, dict):
+        generator = " ".join(str(agent[k]) for k in ("name", "version") if agent.get(k)) or None
+    elif isinstance(agent, str):
+        generator = agent
+    active = (
+        (report.manifest_store or {}).get("manifests", {}).get(report.active_manifest_label, {})
+    )
+    return ManifestSummary(
+        active_manifest=report.active_manifest_label,
+        signer=report.signer.common_name if report.signer else None,
+        signer_issuer=report.signer.issuer if report.signer else None,
+        signed_at=report.signed_at or action.get("when"),
+        generator=generator,
+        digital_source_type=checks.source_type(report),
+        claim_generator=report.claim_generator,
+        title=active.get("title"),
+    )
+
+
+def _claims(
+    report: ManifestReport, asset: MediaAsset | None, recovered: bool
+) -> list[dict[str, Any]] | None:
+    if recovered and asset is not None:
+        # The label is gone: what the registry recorded at signing stands in for it.
+        return [{**use, "sha256": use.get("token_sha256")} for use in asset.grant_uses]
+    return checks.consent_claims(report)
+
+
+def verify_file(
+    session: Session, *, verifier: Verifier, source: SpooledFile, now: datetime | None = None
+) -> VerifyResult:
+    """The verdict on one file (only read: nothing is stored)."""
+    now = now or utcnow()
+    media_type = sniff(source.path)
+    report = read_manifest(
+        path=source.path,
+        mime_type=media_type.mime_type,
+        trust_anchors_pem=verifier.trust_anchors_pem,
+        allow_network=verifier.allow_network,
+    )
+    asset, recovered_from = _known_asset(session, report, source.sha256)
+    recovered = recovered_from is not None
+    ai = checks.is_ai_generated(report) or recovered
+    summary = _manifest_summary(report)
+    claims = _claims(report, asset, recovered)
+    signed_at = _parse_time(summary.signed_at if summary else None) or (
+        asset.created_at if asset else None
+    )
+    findings: list[ConsentFinding] = [
+        check_grant(session, claim, now=now, signed_at=signed_at, asset=asset)
+        for claim in claims or []
+    ]
+    results: list[Check] = [
+        checks.manifest_present(report, recovered=recovered),
+        checks.integrity(report),
+        checks.signer_trusted(report),
+        checks.ai_label(report, known_generated=asset is not None, recovered=recovered),
+        checks.training_mining(report),
+        consent_check(findings, claimed=claims is not None, ai_generated=ai),
+        checks.regulatory_eu(report, ai=ai and report.has_manifest),
+        checks.regulatory_cn(report, ai=ai and report.has_manifest),
+        checks.regulatory_ca_sb942(report, ai=ai and report.has_manifest),
+    ]
+    statuses = {c.status for c in results}
+    verdict = "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
+    return VerifyResult(
+        verdict=verdict,
+        summary=summarize(verdict, results, summary, ai=ai),
+        labelled_ai_generated=checks.is_ai_generated(report),
+        checks=results,
+        manifest=summary,
+        grants=[f.verdict for f in findings],
+        recovered_from=recovered_from,  # type: ignore[arg-type]
+        known_asset=KnownAsset(
+            id=asset.id,
+            sha256=asset.sha256,
+            source_sha256=asset.source_sha256,
+            mime_type=asset.mime_type,
+            created_at=asset.created_at.isoformat(),
+            generator=asset.generator,
+        )
+        if asset
+        else None,
+        sha256=source.sha256,
+        mime_type=media_type.mime_type,
+    )
