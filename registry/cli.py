@@ -183,9 +183,10 @@ def demo() -> None:
 
 
 def _add_media_commands() -> None:
-    from registry.cli_media import sign
+    from registry.cli_media import sign, verify
 
     main.add_command(sign)
+    main.add_command(verify)
 
 
 _add_media_commands()

@@ -29,8 +29,10 @@ from registry.client import (
 console = Console(stderr=True)
 
 
-def server_options(command):  # type: ignore[no-untyped-def]
+def server_options(command=None, *, required: bool = True):  # type: ignore[no-untyped-def]
     """--url / --client-id / --client-secret, also from REGISTRY_URL and friends."""
+    if command is None:
+        return lambda cmd: server_options(cmd, required=required)
     for option in reversed(
         [
             click.option(
@@ -43,13 +45,13 @@ def server_options(command):  # type: ignore[no-untyped-def]
             click.option(
                 "--client-id",
                 envvar="REGISTRY_CLIENT_ID",
-                required=True,
+                required=required,
                 help="[env REGISTRY_CLIENT_ID]",
             ),
             click.option(
                 "--client-secret",
                 envvar="REGISTRY_CLIENT_SECRET",
-                required=True,
+                required=required,
                 help="[env REGISTRY_CLIENT_SECRET]",
             ),
         ]
@@ -154,3 +156,57 @@ def sign(
         click.echo(f"  manifest {asset.manifest_id}")
         if out is not None:
             click.echo(f"  written  {out}")
+
+
+VERDICT_EXIT = {"pass": 0, "warn": 1, "fail": 2}
+MARKS = {
+    "pass": "[green]PASS[/]",
+    "warn": "[yellow]WARN[/]",
+    "fail": "[red]FAIL[/]",
+    "not_applicable": "[dim]n/a[/]",
+}
+
+
+@click.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the verification result as JSON")
+@server_options(required=False)
+def verify(
+    file: Path, as_json: bool, url: str, client_id: str | None, client_secret: str | None
+) -> None:
+    """Ask the registry about FILE. Exit status 0 pass, 1 warn, 2 fail (3: could not verify)."""
+    try:
+        with RegistryClient(url, client_id, client_secret) as registry:
+            result = registry.verify_media(file)
+    except (RegistryApiError, RegistryUnreachable) as exc:
+        message = exc.describe() if isinstance(exc, RegistryApiError) else str(exc)
+        console.print(f"[red]error:[/] {message}")
+        raise SystemExit(3) from exc
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        _print_report(file, result)
+    raise SystemExit(VERDICT_EXIT[result["verdict"]])
+
+
+def _print_report(file: Path, result: dict) -> None:  # type: ignore[type-arg]
+    out = Console()
+    out.print(f"{MARKS[result['verdict']]}  {file.name}: {result['summary']}")
+    manifest = result.get("manifest") or {}
+    if manifest:
+        out.print(
+            f"  generator {manifest.get('generator') or '-'}; signed by "
+            f"{manifest.get('signer') or manifest.get('signer_issuer') or '-'} "
+            f"at {manifest.get('signed_at') or '-'}"
+        )
+    for grant in result.get("grants", []):
+        out.print(
+            f"  grant {grant['grant_id']}: now {grant['status_now']}, at signing "
+            f"{grant['status_at_signing'] or 'unknown'}"
+        )
+    for check in result["checks"]:
+        out.print(
+            f"  {MARKS[check['status']]:<6} {check['check']:<20} {check['code']}: "
+            f"{check['message']}",
+            highlight=False,
+        )

@@ -107,13 +107,17 @@ class _ReadProgress:
 
 
 class RegistryClient:
-    """A session with the registry as one API client (OAuth 2.0 client credentials)."""
+    """A session with the registry as one API client (OAuth 2.0 client credentials).
+
+    Without credentials only anonymous calls work (``verify_media`` where the registry
+    allows anonymous verification).
+    """
 
     def __init__(
         self,
         base_url: str,
-        client_id: str,
-        client_secret: str,
+        client_id: str | None = None,
+        client_secret: str | None = None,
         *,
         timeout: float = 600.0,
         transport: httpx.BaseTransport | None = None,
@@ -155,6 +159,14 @@ class RegistryClient:
         """A valid access token, renewed a minute before it expires."""
         if self._token is None or time.time() > self._token_expires - 60:
             client_id, secret = self._credentials
+            if not client_id or not secret:
+                raise RegistryApiError(
+                    401,
+                    {
+                        "title": "No credentials",
+                        "detail": "set a client id and secret to call this endpoint",
+                    },
+                )
             response = self._send(
                 "POST",
                 "/v1/auth/token",
@@ -200,6 +212,21 @@ class RegistryClient:
                 data={"metadata": json.dumps(metadata)},
             )
         return MediaAsset.from_json(response.json())
+
+    def verify_media(self, path: str | Path, *, progress: Progress | None = None) -> dict[str, Any]:
+        """The registry's verdict on a file (see the VerifyResult schema); nothing is stored."""
+        path = Path(path)
+        with path.open("rb") as handle:
+            body: Any = handle
+            if progress is not None:
+                body = _ReadProgress(handle, path.stat().st_size, progress)
+            response = self._send(
+                "POST",
+                "/v1/verify",
+                auth=self._credentials[0] is not None,
+                files={"file": (path.name, body, "application/octet-stream")},
+            )
+        return response.json()  # type: ignore[no-any-return]
 
     def get_media(self, media_id: str) -> MediaAsset:
         return MediaAsset.from_json(self._send("GET", f"/v1/media/{media_id}").json())

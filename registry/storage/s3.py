@@ -63,12 +63,7 @@ class S3BlobStorage:
         self._bucket = bucket
         self._region = region
         self._client = client if client is not None else _build_client(endpoint_url, region)
-        part_bytes = max(multipart_threshold_bytes, _MIN_PART_BYTES)
-        self._transfer = TransferConfig(
-            multipart_threshold=multipart_threshold_bytes,
-            multipart_chunksize=part_bytes,
-            max_concurrency=_TRANSFER_THREADS,
-        )
+        self._transfer = TransferConfig(**transfer_options(multipart_threshold_bytes))
         if create_bucket:
             self._ensure_bucket()
 
@@ -218,15 +213,32 @@ class _ObjectStream(io.RawIOBase):
         super().close()
 
 
-def _build_client(endpoint_url: str | None, region: str) -> Any:
-    config = Config(
-        retries={"max_attempts": 2, "mode": "standard"},
-        connect_timeout=3,
-        read_timeout=30,
+def transfer_options(multipart_threshold_bytes: int) -> dict[str, Any]:
+    """Keyword arguments of the boto3 ``TransferConfig`` for uploads and downloads.
+
+    Plain data, so benchmarks/sign_throughput.py can upload exactly as the service does.
+    """
+    return {
+        "multipart_threshold": multipart_threshold_bytes,
+        "multipart_chunksize": max(multipart_threshold_bytes, _MIN_PART_BYTES),
+        "max_concurrency": _TRANSFER_THREADS,
+    }
+
+
+def client_options() -> dict[str, Any]:
+    """Keyword arguments of the botocore ``Config`` of every client (plain data, as above)."""
+    return {
+        "retries": {"max_attempts": 2, "mode": "standard"},
+        "connect_timeout": 3,
+        "read_timeout": 30,
         # SigV4 everywhere: SigV2 presigned URLs are refused by newer AWS regions.
-        signature_version="s3v4",
-        s3={"addressing_style": "path"},
-    )
+        "signature_version": "s3v4",
+        "s3": {"addressing_style": "path"},
+    }
+
+
+def _build_client(endpoint_url: str | None, region: str) -> Any:
+    config = Config(**client_options())
     # A private session: creating clients from the shared default session is not thread-safe.
     session = boto3.session.Session()
     return session.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)

@@ -1,0 +1,88 @@
+"""Who may verify: anonymous callers (rate-limited, when allowed) and token holders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from registry import create_app
+from registry.errors import problem_type
+from registry.settings import Settings
+from tests.factories import Studio
+from tests.media import assets
+from tests.verification.conftest import Signed, verify
+
+
+@pytest.fixture
+def limited_app(settings: Settings):  # type: ignore[no-untyped-def]
+    settings.anonymous_verify_rate = "3/minute"
+    app = create_app(settings)
+    yield app
+    app.extensions["registry.db"].dispose()
+
+
+def test_anonymous_verification_is_rate_limited_per_address(limited_app: Flask, work: Path) -> None:
+    client = limited_app.test_client()
+    png = assets.make_png(work)
+    statuses = [verify(client, png).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limited = verify(client, png)
+    assert limited.json["type"] == problem_type("rate-limited")
+    assert limited.mimetype == "application/problem+json"
+
+
+def test_token_holders_are_not_rate_limited(limited_app: Flask, work: Path) -> None:
+    client = limited_app.test_client()
+    studio = Studio.create(limited_app, client, name="Platform")
+    png = assets.make_png(work)
+    statuses = [verify(client, png, headers=studio.headers).status_code for _ in range(5)]
+    assert statuses == [200] * 5
+
+
+def test_anonymous_verification_can_be_turned_off(settings: Settings, work: Path) -> None:
+    settings.public_verify = False
+    app = create_app(settings)
+    response = verify(app.test_client(), assets.make_png(work))
+    assert response.status_code == 401
+    assert response.json["type"] == problem_type("verification-needs-login")
+    app.extensions["registry.db"].dispose()
+
+
+def test_a_token_without_the_verify_scope_is_refused(
+    app: Flask, client: FlaskClient, work: Path
+) -> None:
+    reader = Studio.create(app, client, name="Reader", scopes=frozenset({"grants:read"}))
+    response = verify(client, assets.make_png(work), headers=reader.headers)
+    assert response.status_code == 403
+    assert response.json["type"] == problem_type("insufficient-scope")
+
+
+def test_a_bad_token_is_refused_even_when_anonymous_is_allowed(
+    client: FlaskClient, work: Path
+) -> None:
+    response = verify(client, assets.make_png(work), headers={"Authorization": "Bearer nonsense"})
+    assert response.status_code == 401
+    assert response.json["type"] == problem_type("invalid-token")
+
+
+def test_verify_an_object_of_the_organizations_prefix(
+    app: Flask, studio: Studio, signed_jpeg: Signed
+) -> None:
+    key = f"orgs/{studio.org_id}/incoming/clip.jpg"
+    app.extensions["registry.storage"].put_file(key, signed_jpeg.path, "image/jpeg")
+    response = studio.post("/v1/verify", json={"key": key})
+    assert response.status_code == 200
+    assert response.json["verdict"] == "pass"
+
+
+def test_verifying_an_object_needs_a_token_and_the_own_prefix(
+    client: FlaskClient, studio: Studio, other_studio: Studio
+) -> None:
+    anonymous = client.post("/v1/verify", json={"key": f"orgs/{studio.org_id}/x.jpg"})
+    assert anonymous.status_code == 401
+    theirs = studio.post("/v1/verify", json={"key": f"orgs/{other_studio.org_id}/x.jpg"})
+    assert theirs.status_code == 403
+    assert theirs.json["type"] == problem_type("object-outside-prefix")
