@@ -7,7 +7,7 @@ export REGISTRY_PORT ?= 8000
 export REGISTRY_ISSUER ?= http://127.0.0.1:$(REGISTRY_PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint openapi bench clean
+.PHONY: help install browser run test lint openapi bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,7 +28,16 @@ run: $(STAMP) ## Migrate, create dev keys and a demo client, serve on 127.0.0.1:
 	$(BIN)/registry demo
 	$(BIN)/gunicorn -c infra/gunicorn.conf.py registry.wsgi:app
 
-test: $(STAMP) ## Run the whole suite (also on PostgreSQL when REGISTRY_TEST_DATABASE_URL is set)
+browser: ## Install Debian's headless Chromium + chromedriver for the /verify page tests
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing chromium and chromium-driver (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else \
+	  echo "The browser tests need Chromium: sudo apt-get install chromium chromium-driver"; exit 1; \
+	fi
+
+test: $(STAMP) browser ## Run the whole suite (also on PostgreSQL when REGISTRY_TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff and mypy

@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._harness import gunicorn, postgres_schema, run_wrk  # noqa: E402
+from benchmarks._harness import gunicorn, postgres_schema, run_wrk
 
 SEED_SQL = """
 INSERT INTO consent_grants (
@@ -45,9 +45,14 @@ def seed(url: str, count: int) -> list[str]:
     """One organization, one subject and ``count`` grants; returns a sample of grant ids."""
     engine = sa.create_engine(url)
     with engine.begin() as connection:
-        org, subject = "00000000-0000-7000-8000-000000000001", "00000000-0000-7000-8000-000000000002"
+        org, subject = (
+            "00000000-0000-7000-8000-000000000001",
+            "00000000-0000-7000-8000-000000000002",
+        )
         connection.execute(
-            sa.text("INSERT INTO organizations (id, name, created_at) VALUES (:id, 'Bench', now())"),
+            sa.text(
+                "INSERT INTO organizations (id, name, created_at) VALUES (:id, 'Bench', now())"
+            ),
             {"id": org},
         )
         connection.execute(
@@ -60,9 +65,13 @@ def seed(url: str, count: int) -> list[str]:
         )
         connection.execute(sa.text(SEED_SQL), {"org": org, "subject": subject, "count": count})
         connection.exec_driver_sql("ANALYZE consent_grants")
-        ids = connection.execute(
-            sa.text("SELECT id FROM consent_grants TABLESAMPLE SYSTEM (1) LIMIT 20000")
-        ).scalars().all()
+        ids = (
+            connection.execute(
+                sa.text("SELECT id FROM consent_grants TABLESAMPLE SYSTEM (1) LIMIT 20000")
+            )
+            .scalars()
+            .all()
+        )
     engine.dispose()
     return list(ids)
 
@@ -107,13 +116,21 @@ def main() -> int:
                 server.base_url, connections=args.connections, seconds=args.seconds, script=script
             )
     ratio = status.rps / noop.rps
-    print(f"gunicorn: {args.workers} gthread workers x {args.threads} threads; "
-          f"wrk: {args.connections} connections, {args.seconds} s each, loopback")
+    print(
+        f"gunicorn: {args.workers} gthread workers x {args.threads} threads; "
+        f"wrk: {args.connections} connections, {args.seconds} s each, loopback"
+    )
     print(f"{'route':<28}{'RPS':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
-    print(f"{'GET /healthz (no-op)':<28}{noop.rps:>10.0f}{noop.p50_ms:>10.2f}{noop.p99_ms:>10.2f}{noop.non_2xx:>10}")
-    print(f"{'GET /v1/grants/{id}/status':<28}{status.rps:>10.0f}{status.p50_ms:>10.2f}{status.p99_ms:>10.2f}{status.non_2xx:>10}")
-    print(f"status / no-op RPS ratio: {ratio:.2f} (target >= 0.60); "
-          f"status p99 {status.p99_ms:.1f} ms (target <= 25 ms)")
+    print(
+        f"{'GET /healthz (no-op)':<28}{noop.rps:>10.0f}{noop.p50_ms:>10.2f}{noop.p99_ms:>10.2f}{noop.non_2xx:>10}"
+    )
+    print(
+        f"{'GET /v1/grants/{id}/status':<28}{status.rps:>10.0f}{status.p50_ms:>10.2f}{status.p99_ms:>10.2f}{status.non_2xx:>10}"
+    )
+    print(
+        f"status / no-op RPS ratio: {ratio:.2f} (target >= 0.60); "
+        f"status p99 {status.p99_ms:.1f} ms (target <= 25 ms)"
+    )
     met = ratio >= 0.6 and status.p99_ms <= 25 and status.non_2xx == 0
     print("targets met" if met else "TARGETS NOT MET")
     return 0 if met else 1

@@ -56,13 +56,17 @@ def test_client_raises_the_problem_of_a_refusal(
 def test_client_reports_bad_credentials_and_unreachable_servers(
     live_server: str, studio: Studio, work: Path
 ) -> None:
-    with RegistryClient(live_server, studio.client_id, "wrong") as registry:
-        with pytest.raises(RegistryApiError) as caught:
-            registry.access_token()
+    with (
+        RegistryClient(live_server, studio.client_id, "wrong") as registry,
+        pytest.raises(RegistryApiError) as caught,
+    ):
+        registry.access_token()
     assert caught.value.status == 401
-    with RegistryClient("http://127.0.0.1:1", "x", "y") as registry:
-        with pytest.raises(RegistryUnreachable):
-            registry.access_token()
+    with (
+        RegistryClient("http://127.0.0.1:1", "x", "y") as registry,
+        pytest.raises(RegistryUnreachable),
+    ):
+        registry.access_token()
 
 
 def _env(live_server: str, studio: Studio) -> dict[str, str]:
