@@ -103,7 +103,7 @@ class Database:
         self.url = url
         self.engine = create_db_engine(url, pool_size=pool_size)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
-        self._compiled: dict[sa.Select[Any], str] = {}
+        self._compiled: dict[Any, str] = {}
         # SQLite reads are in-process already; PostgreSQL reads may go to a replica.
         self.read_engine = (
             self.engine
@@ -111,7 +111,8 @@ class Database:
             else create_read_engine(read_url or url, pool_size=pool_size)
         )
 
-    def read(self, statement: sa.Select[Any], params: dict[str, Any]) -> dict[str, Any] | None:
+    # ``statement`` is a Select; SQLAlchemy 2.1 types it variadically, which Any spans.
+    def read(self, statement: Any, params: dict[str, Any]) -> dict[str, Any] | None:
         """First row of one read-only statement on the read engine, as a dict.
 
         On PostgreSQL this goes straight to the driver with SQL compiled once: SQLAlchemy's
@@ -119,8 +120,8 @@ class Database:
         """
         engine = self.read_engine
         if engine.dialect.name != "postgresql":
-            with engine.connect() as connection:
-                row = connection.execute(statement, params).first()
+            with engine.connect() as session_connection:
+                row = session_connection.execute(statement, params).first()
             return dict(row._mapping) if row is not None else None
         sql = self._compiled.get(statement)
         if sql is None:
@@ -131,7 +132,7 @@ class Database:
                 cursor = connection.cursor()
                 cursor.execute(sql, params)
                 values = cursor.fetchone()
-                names = [column.name for column in cursor.description or ()]
+                names = [column[0] for column in cursor.description or ()]
                 cursor.close()
                 return dict(zip(names, values, strict=True)) if values is not None else None
             except engine.dialect.loaded_dbapi.OperationalError as exc:

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from registry.audit.models import AuditEvent
 from registry.db import utcnow
@@ -65,9 +66,9 @@ def record_event(
     chain = org_id or REGISTRY_CHAIN
     _lock_chain(session, chain)
     last = session.execute(
-        sa.select(AuditEvent.seq, AuditEvent.hash)
-        .where(AuditEvent.chain == chain)
-        .order_by(AuditEvent.seq.desc())  # type: ignore[attr-defined]
+        sa.select(col(AuditEvent.seq), col(AuditEvent.hash))
+        .where(col(AuditEvent.chain) == chain)
+        .order_by(col(AuditEvent.seq).desc())
         .limit(1)
     ).first()
     payload = payload or {}
@@ -103,14 +104,14 @@ class ChainBreak:
 
 
 def _chains(session: Session) -> list[str]:
-    return list(session.scalars(sa.select(AuditEvent.chain).distinct()))
+    return list(session.scalars(sa.select(col(AuditEvent.chain)).distinct()))
 
 
 def _events(session: Session, chain: str) -> Iterator[AuditEvent]:
     query = (
         sa.select(AuditEvent)
-        .where(AuditEvent.chain == chain)
-        .order_by(AuditEvent.seq)  # type: ignore[arg-type]
+        .where(col(AuditEvent.chain) == chain)
+        .order_by(col(AuditEvent.seq))
         .execution_options(yield_per=1000)
     )
     result = session.scalars(query)
@@ -153,9 +154,9 @@ def list_events(
     session: Session, *, org_id: str, after_seq: int | None, limit: int, action: str | None
 ) -> list[AuditEvent]:
     """One page of an organization's events in chain order."""
-    query = sa.select(AuditEvent).where(AuditEvent.chain == org_id)
+    query = sa.select(AuditEvent).where(col(AuditEvent.chain) == org_id)
     if after_seq is not None:
-        query = query.where(AuditEvent.seq > after_seq)
+        query = query.where(col(AuditEvent.seq) > after_seq)
     if action:
-        query = query.where(AuditEvent.action == action)
-    return list(session.scalars(query.order_by(AuditEvent.seq).limit(limit)))  # type: ignore[arg-type]
+        query = query.where(col(AuditEvent.action) == action)
+    return list(session.scalars(query.order_by(col(AuditEvent.seq)).limit(limit)))

@@ -8,6 +8,7 @@ import secrets
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from registry.audit.services import record_event
 from registry.auth.errors import ClientAuthenticationFailed, InvalidScope
@@ -87,7 +88,7 @@ def create_client(
 def authenticate_client(session: Session, *, client_id: str, client_secret: str) -> ApiClient:
     """The enabled client with these credentials, checked in constant time."""
     client = session.scalars(
-        sa.select(ApiClient).where(ApiClient.client_id == client_id)
+        sa.select(ApiClient).where(col(ApiClient.client_id) == client_id)
     ).one_or_none()
     expected = client.secret_hash if client is not None else _DUMMY_HASH
     matches = hmac.compare_digest(expected, hash_secret(client_secret))
@@ -108,7 +109,9 @@ def grantable_scopes(client: ApiClient, requested: str | None) -> frozenset[str]
 
 
 def first_client(session: Session) -> ApiClient | None:
-    return session.scalars(sa.select(ApiClient).order_by(ApiClient.created_at).limit(1)).first()
+    return session.scalars(
+        sa.select(ApiClient).order_by(col(ApiClient.created_at)).limit(1)
+    ).first()
 
 
 def new_secret() -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from registry.audit.services import record_event
 from registry.consent.errors import GrantNotFound, InvalidTransition
@@ -116,19 +117,23 @@ def list_grants(
 ) -> tuple[list[ConsentGrant], str | None]:
     """A page of the organization's grants, oldest first, filtered by subject and status."""
     now = now or utcnow()
-    query = sa.select(ConsentGrant).where(ConsentGrant.org_id == org_id)
+    query = sa.select(ConsentGrant).where(col(ConsentGrant.org_id) == org_id)
     if subject_id:
-        query = query.where(ConsentGrant.subject_id == subject_id)
+        query = query.where(col(ConsentGrant.subject_id) == subject_id)
     if status == "expired":
-        query = query.where(ConsentGrant.status == "active", ConsentGrant.valid_until <= now)
+        query = query.where(
+            col(ConsentGrant.status) == "active", col(ConsentGrant.valid_until) <= now
+        )
     elif status == "active":
-        query = query.where(ConsentGrant.status == "active", ConsentGrant.valid_until > now)
+        query = query.where(
+            col(ConsentGrant.status) == "active", col(ConsentGrant.valid_until) > now
+        )
     elif status:
-        query = query.where(ConsentGrant.status == status)
+        query = query.where(col(ConsentGrant.status) == status)
     after = decode_cursor(cursor)
     if after:
-        query = query.where(ConsentGrant.id > after)  # type: ignore[arg-type]
-    rows = list(session.scalars(query.order_by(ConsentGrant.id).limit(limit + 1)))  # type: ignore[arg-type]
+        query = query.where(col(ConsentGrant.id) > after)
+    rows = list(session.scalars(query.order_by(col(ConsentGrant.id)).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].id if more else None)
@@ -245,13 +250,13 @@ def supersede_grant(
 
 
 STATUS_QUERY = sa.select(
-    ConsentGrant.id,
-    ConsentGrant.status,
-    ConsentGrant.valid_from,
-    ConsentGrant.valid_until,
-    ConsentGrant.revoked_at,
-    ConsentGrant.version,
-).where(ConsentGrant.id == sa.bindparam("grant_id"))
+    col(ConsentGrant.id),
+    col(ConsentGrant.status),
+    col(ConsentGrant.valid_from),
+    col(ConsentGrant.valid_until),
+    col(ConsentGrant.revoked_at),
+    col(ConsentGrant.version),
+).where(col(ConsentGrant.id) == sa.bindparam("grant_id"))
 
 
 def grant_status(database: Database, *, grant_id: str) -> dict[str, Any]:

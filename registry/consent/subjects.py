@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from registry.audit.services import record_event
 from registry.consent.errors import InvalidSubject, SubjectNotFound
@@ -64,11 +65,11 @@ def list_subjects(
     session: Session, *, org_id: str, cursor: str | None, limit: int
 ) -> tuple[list[Subject], str | None]:
     """A page of the organization's subjects, oldest first, and the last id if more follow."""
-    query = sa.select(Subject).where(Subject.org_id == org_id)
+    query = sa.select(Subject).where(col(Subject.org_id) == org_id)
     after = decode_cursor(cursor)
     if after:
-        query = query.where(Subject.id > after)  # type: ignore[arg-type]
-    rows = list(session.scalars(query.order_by(Subject.id).limit(limit + 1)))  # type: ignore[arg-type]
+        query = query.where(col(Subject.id) > after)
+    rows = list(session.scalars(query.order_by(col(Subject.id)).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].id if more else None)

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from registry.db import utcnow
 from registry.media.c2pa_adapter import ManifestReport, read_manifest
@@ -50,17 +51,18 @@ def _known_asset(
     if report.has_manifest:
         query = sa.select(MediaAsset).where(
             sa.or_(
-                MediaAsset.sha256 == sha256, MediaAsset.manifest_id == report.active_manifest_label
+                col(MediaAsset.sha256) == sha256,
+                col(MediaAsset.manifest_id) == report.active_manifest_label,
             )
         )
         return session.scalars(query.limit(1)).first(), None
     by_source = session.scalars(
-        sa.select(MediaAsset).where(MediaAsset.source_sha256 == sha256).limit(1)
+        sa.select(MediaAsset).where(col(MediaAsset.source_sha256) == sha256).limit(1)
     ).first()
     if by_source is not None:
         return by_source, "source_hash"
     by_signed = session.scalars(
-        sa.select(MediaAsset).where(MediaAsset.sha256 == sha256).limit(1)
+        sa.select(MediaAsset).where(col(MediaAsset.sha256) == sha256).limit(1)
     ).first()
     return by_signed, ("signed_hash" if by_signed else None)
 

@@ -55,6 +55,7 @@ def _received_file() -> Iterator[SpooledFile]:
             if org_id is None:
                 raise VerificationNeedsLogin("verifying a stored object needs an access token")
             body, _ = parse_body(VerifyObjectRequest)
+            assert isinstance(body, VerifyObjectRequest)  # noqa: S101 - narrows the type
             signing = current_app.extensions["registry.signing"]
             yield media_services.fetch_object(
                 signing,
