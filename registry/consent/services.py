@@ -178,37 +178,28 @@ def revoke_grant(
     return grant
 
 
-def suspend_grant(
-    session: Session, *, org_id: str, grant_id: str, reason: str, actor: str
+# Pausing and lifting a pause: (allowed from, resulting status, past-tense verb).
+PAUSES = {
+    "suspend": (("active",), "suspended", "suspended"),
+    "resume": (("suspended",), "active", "resumed"),
+}
+
+
+def pause_grant(
+    session: Session, *, org_id: str, grant_id: str, change: str, reason: str, actor: str
 ) -> ConsentGrant:
-    """Pause a grant (e.g. while a dispute is looked at)."""
+    """Suspend a grant (e.g. while a dispute is looked at) or resume a suspended one."""
+    allowed_from, status, verb = PAUSES[change]
     grant = _transition(
         session,
         org_id=org_id,
         grant_id=grant_id,
-        allowed_from=("active",),
-        verb="suspended",
+        allowed_from=allowed_from,
+        verb=verb,
         now=utcnow(),
     )
-    grant.status = "suspended"
-    _audit(session, grant, "grant.suspended", actor, reason=reason)
-    return grant
-
-
-def resume_grant(
-    session: Session, *, org_id: str, grant_id: str, reason: str, actor: str
-) -> ConsentGrant:
-    """Lift a suspension."""
-    grant = _transition(
-        session,
-        org_id=org_id,
-        grant_id=grant_id,
-        allowed_from=("suspended",),
-        verb="resumed",
-        now=utcnow(),
-    )
-    grant.status = "active"
-    _audit(session, grant, "grant.resumed", actor, reason=reason)
+    grant.status = status
+    _audit(session, grant, f"grant.{verb}", actor, reason=reason)
     return grant
 
 

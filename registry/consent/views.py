@@ -179,44 +179,34 @@ def revoke_grant(principal: Principal, grant_id: str, body: GrantRevoke) -> Gran
     return grant_public(grant)
 
 
-@bp.post("/v1/grants/<grant_id>/suspend")
-@operation(
-    summary="Suspend a grant",
-    tags=["grants"],
-    body=GrantTransition,
-    response=GrantPublic,
-    scopes=["grants:write"],
-    errors=WRITE_ERRORS,
-)
-def suspend_grant(principal: Principal, grant_id: str, body: GrantTransition) -> GrantPublic:
-    grant = services.suspend_grant(
-        get_session(),
-        org_id=principal.org_id,
-        grant_id=grant_id,
-        reason=body.reason,
-        actor=principal.actor,
-    )
-    return grant_public(grant)
+def _pause_view(change: str, summary: str) -> None:
+    """POST /v1/grants/{id}/suspend and /resume share everything but the change."""
+
+    def view(principal: Principal, grant_id: str, body: GrantTransition) -> GrantPublic:
+        grant = services.pause_grant(
+            get_session(),
+            org_id=principal.org_id,
+            grant_id=grant_id,
+            change=change,
+            reason=body.reason,
+            actor=principal.actor,
+        )
+        return grant_public(grant)
+
+    view.__name__ = f"{change}_grant"
+    decorated = operation(
+        summary=summary,
+        tags=["grants"],
+        body=GrantTransition,
+        response=GrantPublic,
+        scopes=["grants:write"],
+        errors=WRITE_ERRORS,
+    )(view)
+    bp.add_url_rule(f"/v1/grants/<grant_id>/{change}", view_func=decorated, methods=["POST"])
 
 
-@bp.post("/v1/grants/<grant_id>/resume")
-@operation(
-    summary="Resume a suspended grant",
-    tags=["grants"],
-    body=GrantTransition,
-    response=GrantPublic,
-    scopes=["grants:write"],
-    errors=WRITE_ERRORS,
-)
-def resume_grant(principal: Principal, grant_id: str, body: GrantTransition) -> GrantPublic:
-    grant = services.resume_grant(
-        get_session(),
-        org_id=principal.org_id,
-        grant_id=grant_id,
-        reason=body.reason,
-        actor=principal.actor,
-    )
-    return grant_public(grant)
+_pause_view("suspend", "Suspend a grant")
+_pause_view("resume", "Resume a suspended grant")
 
 
 @bp.post("/v1/grants/<grant_id>/supersede")

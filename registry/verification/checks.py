@@ -10,7 +10,7 @@ from typing import Any
 
 from registry.media.c2pa_adapter import ManifestReport
 from registry.media.manifest import CONSENT_LABEL, DISCLOSURE_LABEL, TRAINING_LABEL
-from registry.verification.schemas import Check
+from registry.verification.schemas import Check, CheckName
 
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 FULLY_GENERATED = {"trainedAlgorithmicMedia"}
@@ -236,54 +236,56 @@ def regulatory_eu(report: ManifestReport, *, ai: bool) -> Check:
     )
 
 
-def regulatory_cn(report: ManifestReport, *, ai: bool) -> Check:
+def _fields_check(
+    check: CheckName,
+    *,
+    ai: bool,
+    fields: dict[str, Any],
+    wanted: tuple[str, ...],
+    regime: str,
+    code: str,
+) -> Check:
+    """Are the fields a regime asks for present? Missing fields are a warning, not a failure."""
     if not ai:
         return Check(
-            check="regulatory_cn",
+            check=check,
             status="not_applicable",
-            code="regulatory.cn.na",
-            message="No AI label to assess against GB 45438.",
+            code=f"{code}.na",
+            message=f"No AI label to assess against {regime}.",
         )
-    aigc = (_disclosure(report).get("gb45438") or {}).get("AIGC") or {}
-    missing = [f for f in ("Label", "ContentProducer", "ProduceID") if not aigc.get(f)]
+    missing = [name for name in wanted if not fields.get(name)]
     if missing:
         return Check(
-            check="regulatory_cn",
+            check=check,
             status="warn",
-            code="regulatory.cn.incomplete",
-            message=f"GB 45438 implicit-label fields missing: {', '.join(missing)}.",
+            code=f"{code}.incomplete",
+            message=f"{regime} fields missing: {', '.join(missing)}.",
         )
     return Check(
-        check="regulatory_cn",
-        status="pass",
-        code="regulatory.cn.complete",
-        message="GB 45438 implicit-label fields are present.",
+        check=check, status="pass", code=f"{code}.complete", message=f"{regime} fields are present."
+    )
+
+
+def regulatory_cn(report: ManifestReport, *, ai: bool) -> Check:
+    aigc = (_disclosure(report).get("gb45438") or {}).get("AIGC") or {}
+    return _fields_check(
+        "regulatory_cn",
+        ai=ai,
+        fields=aigc,
+        wanted=("Label", "ContentProducer", "ProduceID"),
+        regime="GB 45438 implicit-label",
+        code="regulatory.cn",
     )
 
 
 def regulatory_ca_sb942(report: ManifestReport, *, ai: bool) -> Check:
-    if not ai:
-        return Check(
-            check="regulatory_ca_sb942",
-            status="not_applicable",
-            code="regulatory.ca.na",
-            message="No AI label to assess against SB 942.",
-        )
-    fields = _disclosure(report).get("sb942") or {}
-    wanted = ("provider", "system_name", "system_version", "created_at", "content_id")
-    missing = [f for f in wanted if not fields.get(f)]
-    if missing:
-        return Check(
-            check="regulatory_ca_sb942",
-            status="warn",
-            code="regulatory.ca.incomplete",
-            message=f"SB 942 latent-disclosure fields missing: {', '.join(missing)}.",
-        )
-    return Check(
-        check="regulatory_ca_sb942",
-        status="pass",
-        code="regulatory.ca.complete",
-        message="SB 942 latent-disclosure fields are present.",
+    return _fields_check(
+        "regulatory_ca_sb942",
+        ai=ai,
+        fields=_disclosure(report).get("sb942") or {},
+        wanted=("provider", "system_name", "system_version", "created_at", "content_id"),
+        regime="SB 942 latent-disclosure",
+        code="regulatory.ca",
     )
 
 
