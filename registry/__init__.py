@@ -101,6 +101,7 @@ def _init_rate_limits(app: Flask, settings: Settings) -> None:
 
     app.config["RATELIMIT_STORAGE_URI"] = settings.rate_limit_storage_uri
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    app.config["RATELIMIT_KEY_PREFIX"] = settings.rate_limit_key_prefix
     limiter = Limiter(get_remote_address)
     limiter.init_app(app)
     app.extensions["registry.limiter"] = limiter

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     # Remote manifests and OCSP are fetched only when an operator allows it.
     verify_allow_network: bool = False
     rate_limit_storage_uri: str = "memory://"
+    rate_limit_key_prefix: str = "registry"
     anonymous_verify_rate: str = "30/minute"
     max_upload_bytes: int = 2 * 1024 * 1024 * 1024
     max_json_bytes: int = 1024 * 1024

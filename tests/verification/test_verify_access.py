@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,27 @@ def test_anonymous_verification_is_rate_limited_per_address(limited_app: Flask, 
     limited = verify(client, png)
     assert limited.json["type"] == problem_type("rate-limited")
     assert limited.mimetype == "application/problem+json"
+
+
+def test_rate_limit_counts_live_in_redis_across_app_instances(
+    settings: Settings, work: Path
+) -> None:
+    """Two workers (two apps) share one Redis: the limit holds across them."""
+    settings.anonymous_verify_rate = "2/minute"
+    settings.rate_limit_storage_uri = os.environ.get(
+        "REGISTRY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"
+    )
+    settings.rate_limit_key_prefix = f"test-{uuid.uuid4().hex}"
+    first, second = create_app(settings), create_app(settings)
+    png = assets.make_png(work)
+    statuses = [
+        verify(first.test_client(), png).status_code,
+        verify(second.test_client(), png).status_code,
+        verify(first.test_client(), png).status_code,
+    ]
+    assert statuses == [200, 200, 429]
+    for app in (first, second):
+        app.extensions["registry.db"].dispose()
 
 
 def test_token_holders_are_not_rate_limited(limited_app: Flask, work: Path) -> None:
