@@ -190,7 +190,7 @@ def verify(
 
 
 def _print_report(file: Path, result: dict) -> None:  # type: ignore[type-arg]
-    out = Console()
+    out = Console(soft_wrap=True)
     out.print(f"{MARKS[result['verdict']]}  {file.name}: {result['summary']}")
     manifest = result.get("manifest") or {}
     if manifest:
