@@ -1,4 +1,4 @@
-"""Shared pieces of the benchmark scripts: a PostgreSQL schema, a gunicorn server, wrk."""
+"""Shared pieces of the benchmark scripts: PostgreSQL schema, gunicorn, wrk, S3, peak RSS."""
 
 from __future__ import annotations
 
@@ -10,14 +10,19 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from tests.s3server import S3Server
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -92,6 +97,79 @@ def gunicorn(env: dict[str, str], *, workers: int, threads: int) -> Iterator[Ser
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@contextmanager
+def seaweedfs(directory: Path) -> Iterator[S3Server]:
+    """SeaweedFS (S3) on loopback, started exactly as the tests start it; stopped afterwards."""
+    from tests.s3server import S3Server, find_weed, pick_ports
+
+    server = S3Server(weed=find_weed(), directory=directory, ports=pick_ports())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class PeakRss:
+    """Peak RSS of a running process over a ``with`` block.
+
+    Exact where possible: writing 5 to /proc/PID/clear_refs resets the kernel's high-water mark
+    (VmHWM) to the current RSS, and VmHWM is read at the end. Where that file cannot be written,
+    a thread samples the RSS with psutil every 5 ms (``method`` says which was used).
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = 0
+        self.method = "VmHWM"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def current(self) -> int:
+        return _proc_status_bytes(self.pid, "VmRSS")
+
+    def __enter__(self) -> PeakRss:
+        try:
+            Path(f"/proc/{self.pid}/clear_refs").write_text("5")
+        except OSError:
+            self.method = "psutil, 5 ms"
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        import psutil
+
+        process = psutil.Process(self.pid)
+        while not self._stop.is_set():
+            self.peak = max(self.peak, process.memory_info().rss)
+            time.sleep(0.005)
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._thread is None:
+            self.peak = _proc_status_bytes(self.pid, "VmHWM")
+        else:
+            self._stop.set()
+            self._thread.join()
+
+
+def _proc_status_bytes(pid: int | str, name: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(name + ":"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {name} in /proc/{pid}/status")
+
+
+def settle(*, quiet_percent: float = 10.0, at_most: float = 5.0) -> None:
+    """Wait until the machine is idle (CPU below ``quiet_percent`` for 0.3 s), so that work left
+    over from the previous run (page reclaim, the S3 server) does not land in the next one."""
+    import psutil
+
+    deadline = time.monotonic() + at_most
+    while time.monotonic() < deadline and psutil.cpu_percent(interval=0.3) > quiet_percent:
+        pass
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:

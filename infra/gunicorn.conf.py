@@ -35,3 +35,55 @@ def post_fork(server, worker):  # type: ignore[no-untyped-def]
     # A thread back from a database round trip waits for the GIL up to the switch interval
     # (5 ms by default); with many threads that wait dominates tail latency.
     sys.setswitchinterval(float(os.environ.get("REGISTRY_GIL_SWITCH_INTERVAL", "0.0005")))
+    if os.environ.get("REGISTRY_MALLOC_TUNING", "1") != "0":
+        _tune_malloc()
+
+
+# glibc malloc, tuned for c2pa. Signing a file allocates and frees buffers of several times its
+# size. By default each one above 32 MiB (and, on a request thread's arena, above 64 MiB) is a
+# fresh mmap that the kernel must fault in and zero: ~200,000 page faults for a 115 MB WAV, most
+# of its signing time. With one arena and no mmap, a freed buffer is reused by the next one
+# (85,000 faults; signing 0.69 s -> 0.49 s). The memory goes back to the system after any
+# request that left the worker holding more than _RELEASE_ABOVE bytes over what it held once
+# the app was loaded (post_request: after the response is sent), so the idle worker is smaller
+# than without this. The price: a growing buffer that cannot grow in place is copied rather
+# than remapped, so a signing now and then peaks higher (seen: +60 MB for a 100 MiB MP4, about
+# one signing in eight). REGISTRY_MALLOC_TUNING=0 turns this off.
+_M_TRIM_THRESHOLD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -4, -8
+_RELEASE_ABOVE = 64 * 1024 * 1024
+_libc = None
+_rss_floor = 0
+
+
+def _tune_malloc():  # type: ignore[no-untyped-def]
+    global _libc
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(_M_ARENA_MAX, 1)  # before the request threads exist, so all share it
+        libc.mallopt(_M_MMAP_MAX, 0)
+        libc.mallopt(_M_TRIM_THRESHOLD, 1024 * 1024 * 1024)  # trimmed in post_request
+        libc.malloc_trim  # noqa: B018 - present, or AttributeError
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to tune
+        return
+    _libc = libc
+
+
+def _rss():  # type: ignore[no-untyped-def]
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def post_worker_init(worker):  # type: ignore[no-untyped-def]
+    global _rss_floor
+    if _libc is not None:
+        _rss_floor = _rss()
+
+
+def post_request(worker, req, environ, resp):  # type: ignore[no-untyped-def]
+    # Only POSTs sign or verify media; GETs (status reads) skip even the /proc read.
+    post = environ.get("REQUEST_METHOD") == "POST"
+    if post and _libc is not None and _rss() > _rss_floor + _RELEASE_ABOVE:
+        _libc.malloc_trim(0)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import uuid
 from dataclasses import dataclass, field
+from io import BufferedRandom
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import c2pa
 
@@ -24,9 +26,13 @@ from registry.media.errors import (
     UnsupportedMedia,
 )
 from registry.media.sniff import SUPPORTED_MIME_TYPES, check_complete
+from registry.media.spool import DigestingSink
 
 ACTIONS_LABELS = ("c2pa.actions.v2", "c2pa.actions")  # c2pa 0.38 writes v2 for "c2pa.actions"
 _CHUNK = 1024 * 1024
+# RIFF containers: c2pa writes them whole, then goes back to fix the RIFF size at offset 4, so
+# hashing them while they are written is wasted work (and memory: its writes are ~10 MB each).
+_REWRITTEN_BY_C2PA = frozenset({"audio/wav", "image/webp"})
 # Without this list c2pa rejects signers that carry only the C2PA claim-signing EKU.
 _TRUST_CONFIG = "".join(f"{oid}\n" for oid in SIGNER_EKUS)
 
@@ -107,7 +113,7 @@ def sign_file(
     # Choosing the label ourselves means no second read of the signed file to learn it.
     label = str(definition.setdefault("label", f"urn:c2pa:{uuid.uuid4()}"))
     try:
-        _sign(
+        written = _sign(
             source=source,
             dest=dest,
             mime_type=mime_type,
@@ -115,7 +121,10 @@ def sign_file(
             settings=signing_settings(thumbnails=thumbnails),
             credential=credential,
         )
-        digest, size = _sha256(dest)
+        if written is not None and written[1] == dest.stat().st_size:
+            digest, size = written
+        else:  # c2pa went back to patch what it had written: hash the finished file
+            digest, size = _sha256(dest)
     except BaseException as exc:
         dest.unlink(missing_ok=True)
         if isinstance(exc, c2pa.C2paError):
@@ -144,15 +153,23 @@ def _sign(
     definition: dict[str, Any],
     settings: dict[str, Any],
     credential: C2paCredential,
-) -> None:
+) -> tuple[str, int] | None:
+    """Sign ``source`` into ``dest``; the SHA-256 and size of what was written, if known."""
     with (
         c2pa.Context.from_dict(settings) as context,
         c2pa.Builder(definition, context=context) as builder,
         make_signer(credential) as signer,
-        source.open("rb") as source_stream,
-        dest.open("w+b") as dest_stream,  # c2pa reads back what it wrote
+        source.open("rb", buffering=_CHUNK) as source_stream,
+        # c2pa writes BMFF (MP4, MOV, M4A) 8 KiB at a time, each write a ctypes callback:
+        # with Python's default 8 KiB buffer every one of them is also a system call.
+        cast(BufferedRandom, dest.open("w+b", buffering=_CHUNK)) as dest_file,
     ):
-        builder.sign(signer, mime_type, source_stream, dest_stream)
+        sink = DigestingSink(dest_file, hashing=mime_type not in _REWRITTEN_BY_C2PA)
+        try:
+            builder.sign(signer, mime_type, source_stream, sink)
+            return sink.digest()
+        finally:
+            sink.close()
 
 
 def _signing_error(exc: c2pa.C2paError, mime_type: str) -> Exception:
@@ -285,9 +302,6 @@ def _reason(message: str) -> str:
 
 
 def _sha256(path: Path) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
-    with path.open("rb") as stream:
-        while chunk := stream.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+    with path.open("rb", buffering=0) as stream:
+        digest = hashlib.file_digest(stream, "sha256")  # one reused buffer, no copies
+        return digest.hexdigest(), os.fstat(stream.fileno()).st_size

@@ -72,7 +72,10 @@ def _actions(facts: ManifestFacts) -> dict[str, Any]:
 
 def _training(uses: list[AuthorizedUse]) -> dict[str, Any]:
     use = training_use(uses)
-    return {"label": TRAINING_LABEL, "data": {"entries": {e: {"use": use} for e in TRAINING_ENTRIES}}}
+    return {
+        "label": TRAINING_LABEL,
+        "data": {"entries": {e: {"use": use} for e in TRAINING_ENTRIES}},
+    }
 
 
 def _consent(uses: list[AuthorizedUse], facts: ManifestFacts) -> dict[str, Any]:

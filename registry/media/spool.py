@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import queue
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from io import BufferedRandom
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from registry.errors import PayloadTooLarge
 
 CHUNK = 1024 * 1024
+# Chunks waiting for the digest thread; a full queue makes the producer wait, so at most this
+# many CHUNK-sized pieces are held in memory.
+_QUEUE_CHUNKS = 8
 
 
 @dataclass(frozen=True)
@@ -25,29 +31,175 @@ class SpooledFile:
     size: int
 
 
+class BackgroundDigest:
+    """SHA-256 computed on a helper thread while the caller goes on producing the bytes.
+
+    hashlib and file writes let go of the GIL, so parsing a request (or c2pa writing a signed
+    file) and hashing (and writing) it use two cores instead of taking turns on one. With
+    ``write_to``, every piece is also written to that file, in order. Call ``hexdigest`` or
+    ``cancel`` exactly once: either stops the thread.
+    """
+
+    def __init__(self, *, write_to: BinaryIO | None = None) -> None:
+        self._hash = hashlib.sha256()
+        self._file = write_to
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_QUEUE_CHUNKS)
+        self._cancelled = False
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
+        self._thread.start()
+
+    def update(self, data: bytes) -> None:
+        """Hash (and write) ``data`` after what came before; it must not change afterwards."""
+        self._raise_failure()
+        self._queue.put(data)
+
+    def drain(self) -> None:
+        """Wait until everything handed over is hashed and written."""
+        self._queue.join()
+        self._raise_failure()
+
+    def hexdigest(self) -> str:
+        self._stop()
+        self._raise_failure()
+        return self._hash.hexdigest()
+
+    def cancel(self) -> None:
+        """Stop without finishing (a failed upload or signing); queued pieces are dropped."""
+        self._cancelled = True
+        self._stop()
+
+    def _stop(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def _run(self) -> None:
+        while True:
+            data = self._queue.get()
+            try:
+                if data is None:
+                    return
+                if self._failure is None and not self._cancelled:
+                    self._hash.update(data)
+                    if self._file is not None:
+                        self._file.write(data)
+            except BaseException as exc:  # e.g. a full disk: raised in the caller's thread
+                self._failure = exc
+            finally:
+                self._queue.task_done()
+
+
 class HashingWriter:
-    """A file being written that hashes every byte and refuses to grow past ``limit``."""
+    """A file being written that hashes every byte and refuses to grow past ``limit``.
+
+    Hashing and writing happen on a helper thread (``BackgroundDigest``); the caller only
+    counts and hands over, so it can go back to reading the request at once.
+    """
 
     def __init__(self, path: Path, *, limit: int) -> None:
         self.path = path
         self.limit = limit
         self.size = 0
-        self._hash = hashlib.sha256()
         self._file: BinaryIO = path.open("w+b")
+        self._digest = BackgroundDigest(write_to=self._file)
 
     def write(self, data: bytes) -> int:
         self.size += len(data)
         if self.size > self.limit:
             raise PayloadTooLarge(f"media files may be at most {self.limit} bytes")
-        self._hash.update(data)
-        return self._file.write(data)
+        self._digest.update(bytes(data))  # a no-op for bytes; a copy of a mutable buffer
+        return len(data)
 
     def finish(self) -> SpooledFile:
+        digest = self._digest.hexdigest()
         self._file.close()
-        return SpooledFile(self.path, self._hash.hexdigest(), self.size)
+        return SpooledFile(self.path, digest, self.size)
 
-    def __getattr__(self, name: str) -> Any:  # seek, tell, read, flush, close, ...
+    def close(self) -> None:
+        """Give up: stop the helper thread and close the file. Safe after ``finish``."""
+        self._digest.cancel()
+        self._file.close()
+
+    def __getattr__(self, name: str) -> Any:  # seek, tell, read, flush, ...: after the writes
+        self._digest.drain()
         return getattr(self._file, name)
+
+
+class DigestingSink:
+    """A seekable file being written by someone else (c2pa), hashed on the side while it is.
+
+    As long as every write lands at the end of what came before, the bytes are handed to a
+    ``BackgroundDigest`` in ``CHUNK``-sized pieces, and the digest is ready when the writer is
+    done: the file need not be read again. A write anywhere else (going back to patch a
+    header) spoils it; ``digest`` then returns None and the caller hashes the finished file.
+    """
+
+    def __init__(self, file: BufferedRandom, *, hashing: bool = True) -> None:
+        self._file = file
+        self._position = 0
+        self._hashed = 0  # bytes 0.._hashed were written in order and queued for hashing
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._digest: BackgroundDigest | None = BackgroundDigest() if hashing else None
+
+    def write(self, data: bytes) -> int:
+        count = self._file.write(data)
+        if self._digest is not None and self._position == self._hashed:
+            self._pending.append(bytes(data))
+            self._pending_size += count
+            self._hashed += count
+            if self._pending_size >= CHUNK:  # few large pieces, not a writer's 8 KiB ones
+                self._hand_over()
+        elif self._digest is not None:
+            self.close()
+        self._position += count
+        return count
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._file.read(size)
+        self._position += len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._file.readinto(buffer)
+        self._position += count
+        return count
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self._position = self._file.seek(offset, whence)
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def digest(self) -> tuple[str, int] | None:
+        """SHA-256 and size of what was written, or None unless it was written in order."""
+        if self._digest is None:
+            return None
+        self._hand_over()
+        digest, self._digest = self._digest, None
+        return digest.hexdigest(), self._hashed
+
+    def close(self) -> None:
+        """Stop hashing (the thread ends); the file itself belongs to the caller."""
+        if self._digest is not None:
+            self._digest.cancel()
+            self._digest = None
+        self._pending.clear()
+
+    def _hand_over(self) -> None:
+        if self._pending and self._digest is not None:
+            self._digest.update(b"".join(self._pending))
+        self._pending.clear()
+        self._pending_size = 0
 
 
 def spool_stream(stream: BinaryIO, path: Path, *, limit: int) -> SpooledFile:
@@ -56,9 +208,9 @@ def spool_stream(stream: BinaryIO, path: Path, *, limit: int) -> SpooledFile:
     try:
         while chunk := stream.read(CHUNK):
             writer.write(chunk)
+        return writer.finish()
     finally:
-        result = writer.finish()
-    return result
+        writer.close()
 
 
 @contextmanager

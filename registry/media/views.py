@@ -45,8 +45,12 @@ def _created(asset: MediaAsset) -> Rendered:
 @bp.post("/v1/media")
 @operation(
     summary="Sign generated media: check the cited grants, embed a C2PA manifest, store it",
-    tags=["media"], request_body=MEDIA_UPLOAD_BODY, response=MediaAssetPublic, status=201,
-    scopes=["media:sign"], errors=SIGN_ERRORS,
+    tags=["media"],
+    request_body=MEDIA_UPLOAD_BODY,
+    response=MediaAssetPublic,
+    status=201,
+    scopes=["media:sign"],
+    errors=SIGN_ERRORS,
     extra_models=(MediaMetadata,),
 )
 def sign_upload(principal: Principal) -> Rendered:
@@ -56,8 +60,13 @@ def sign_upload(principal: Principal) -> Rendered:
             directory, limit=signing.max_bytes, metadata_model=MediaMetadata
         )
         asset = services.sign_media(
-            get_session(), signing=signing, org_id=principal.org_id, actor=principal.actor,
-            source=source, metadata=metadata, workdir=directory,
+            get_session(),
+            signing=signing,
+            org_id=principal.org_id,
+            actor=principal.actor,
+            source=source,
+            metadata=metadata,
+            workdir=directory,
         )
     return _created(asset)
 
@@ -65,8 +74,12 @@ def sign_upload(principal: Principal) -> Rendered:
 @bp.post("/v1/media/sign-object")
 @operation(
     summary="Sign an object the organization put in the bucket (under orgs/<org_id>/)",
-    tags=["media"], body=SignObjectRequest, response=MediaAssetPublic, status=201,
-    scopes=["media:sign"], errors=SIGN_ERRORS,
+    tags=["media"],
+    body=SignObjectRequest,
+    response=MediaAssetPublic,
+    status=201,
+    scopes=["media:sign"],
+    errors=SIGN_ERRORS,
 )
 def sign_object(principal: Principal, body: SignObjectRequest) -> Rendered:
     signing = _signing()
@@ -75,16 +88,24 @@ def sign_object(principal: Principal, body: SignObjectRequest) -> Rendered:
             signing, org_id=principal.org_id, key=body.key, workdir=directory
         )
         asset = services.sign_media(
-            get_session(), signing=signing, org_id=principal.org_id, actor=principal.actor,
-            source=source, metadata=body, workdir=directory,
+            get_session(),
+            signing=signing,
+            org_id=principal.org_id,
+            actor=principal.actor,
+            source=source,
+            metadata=body,
+            workdir=directory,
         )
     return _created(asset)
 
 
 @bp.get("/v1/media/<media_id>")
 @operation(
-    summary="Read a media asset", tags=["media"], response=MediaAssetPublic,
-    scopes=["media:sign"], errors=(401, 403, 404),
+    summary="Read a media asset",
+    tags=["media"],
+    response=MediaAssetPublic,
+    scopes=["media:sign"],
+    errors=(401, 403, 404),
 )
 def get_media(principal: Principal, media_id: str) -> MediaAssetPublic:
     return asset_public(
@@ -94,12 +115,16 @@ def get_media(principal: Principal, media_id: str) -> MediaAssetPublic:
 
 @bp.get("/v1/media/<media_id>/content")
 @operation(
-    summary="The signed bytes (a redirect to a presigned URL on S3)", tags=["media"],
-    scopes=["media:sign"], errors=(401, 403, 404, 503),
+    summary="The signed bytes (a redirect to a presigned URL on S3)",
+    tags=["media"],
+    scopes=["media:sign"],
+    errors=(401, 403, 404, 503),
     extra_responses={
         302: {"description": "Redirect to a short-lived presigned URL"},
     },
-    response_content={"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    response_content={
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+    },
 )
 def get_media_content(principal: Principal, media_id: str) -> Response:
     asset = services.get_media(get_session(), org_id=principal.org_id, media_id=media_id)

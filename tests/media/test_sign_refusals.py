@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -225,6 +227,22 @@ def test_oversize_upload_is_413(studio: Studio, work: Path, settings, snapshot) 
     big = assets.make_wav(work, seconds=settings.max_upload_bytes / 32_000 + 5)
     check = snapshot()
     _refused(sign_upload(studio, big, metadata(grant["id"])), 413, "payload-too-large")
+    check()
+
+
+def test_oversize_metadata_is_413(studio: Studio, audio: Path, snapshot) -> None:  # type: ignore[no-untyped-def]
+    grant = studio.grant()
+    check = snapshot()
+    meta = json.dumps(metadata(grant["id"], title="x" * (300 * 1024)))
+    _refused(sign_upload(studio, audio, meta), 413, "payload-too-large")
+    with audio.open("rb") as handle:
+        as_file_part = studio.client.post(
+            "/v1/media",
+            data={"file": (handle, "a.wav"), "metadata": (io.BytesIO(meta.encode()), "m.json")},
+            headers=studio.headers,
+            content_type="multipart/form-data",
+        )
+    _refused(as_file_part, 413, "payload-too-large")
     check()
 
 

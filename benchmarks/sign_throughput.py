@@ -1,0 +1,362 @@
+"""Benchmark: signing a 1 MP JPEG, a 10-minute WAV and a ~100 MB MP4, bare pipeline vs service.
+
+    .venv/bin/python benchmarks/sign_throughput.py [--small-runs 5] [--big-runs 3]
+        [--wav stereo48|mono44] [--mp4-mib 100]
+
+Media, all generated here: a 1000x1000 JPEG (three gradients under 35% random colour noise,
+quality 90, ~0.57 MB: grainy like a photo, not a flat gradient that compresses to nothing), a
+10-minute WAV (default 48 kHz 16-bit stereo, 115.2 MB; ``--wav mono44``: 44.1 kHz 16-bit mono,
+52.9 MB) and an MP4 (tests/media/assets ``make_large_mp4``: a real small MP4 plus a 100 MiB
+``mdat`` box that c2pa hashes like any video data).
+
+(a) Bare pipeline, one fresh process per run (benchmarks/_bare_pipeline.py, which imports only
+    c2pa and boto3): ``c2pa.Builder.sign`` file to file, called directly as c2pa's own
+    ``Builder.sign_file`` does, with the manifest the service embeds for the same grant
+    (``registry.media.manifest.build_manifest``) and the service's c2pa settings
+    (``c2pa_adapter.signing_settings``); then boto3 ``upload_file`` into the same SeaweedFS
+    bucket with the service's botocore options and TransferConfig (``storage.s3``). Not
+    ``c2pa_adapter.sign_file``: what the adapter adds (checks, the digest of the signed file)
+    is service overhead. Time: sign + upload, timed in the child after a warm-up (one S3
+    round trip and one small signing: the service is warm too). Peak RSS: the child's VmHWM
+    (its kernel high-water mark) read at its end; not ``ru_maxrss``/RUSAGE_CHILDREN, which
+    Linux seeds with the parent's high-water mark when the child is forked.
+(b) Service end to end: ``RegistryClient.sign_media`` (httpx, multipart streamed from disk) to
+    ``POST /v1/media`` on gunicorn (infra/gunicorn.conf.py, one gthread worker, its glibc malloc
+    tuning included; REGISTRY_MALLOC_TUNING=0 runs without it), S3 storage on the same
+    SeaweedFS, SQLite in the temp dir: receive, authorize, sign, digest, store, row, audit,
+    response. Time: the client's wall time (token already held). Peak RSS: of the
+    gunicorn worker during the request, exactly: its VmHWM is reset (5 > /proc/PID/clear_refs)
+    before the request and read after it; psutil sampling every 5 ms where that is refused.
+
+Bare and service runs alternate, each after the machine has gone idle; N runs each (default 5
+for the JPEG, 3 for the big files). Times are medians, peak RSS the largest of the N runs.
+"idle" is the RSS just before the timed work (bare: after imports and warm-up; service: the
+worker between requests). Targets: service/bare time <= 1.15 on the WAV and the MP4; service
+peak RSS at most 64 MB above the bare pipeline's. Exit status 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import wave
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks._harness import ROOT, PeakRss, gunicorn, seaweedfs, settle
+
+MB = 1_000_000
+BUCKET = "bench-media"
+RATIO_TARGET = 1.15
+RSS_TARGET_MB = 64
+S3_ENV = {"AWS_ACCESS_KEY_ID": "any", "AWS_SECRET_ACCESS_KEY": "any"}  # SeaweedFS, anonymous
+BARE_CHILD = Path(__file__).resolve().with_name("_bare_pipeline.py")
+
+
+@dataclass(frozen=True)
+class Media:
+    label: str
+    path: Path
+    mime_type: str
+    modalities: tuple[str, ...]
+    big: bool
+
+
+@dataclass
+class Row:
+    media: Media
+    size: int
+    bare_s: list[float] = field(default_factory=list)
+    bare_sign_s: list[float] = field(default_factory=list)
+    bare_idle: list[int] = field(default_factory=list)
+    bare_peak: list[int] = field(default_factory=list)
+    service_s: list[float] = field(default_factory=list)
+    service_idle: list[int] = field(default_factory=list)
+    service_peak: list[int] = field(default_factory=list)
+
+
+def make_photo(directory: Path) -> Path:
+    """1000x1000 JPEG: three gradients under random colour noise, like a grainy photo."""
+    from PIL import Image
+
+    size = (1000, 1000)
+    ramp = Image.linear_gradient("L").resize(size)
+    base = Image.merge("RGB", (ramp, ramp.rotate(90), ramp.rotate(180)))
+    noise = Image.frombytes("RGB", size, hashlib.shake_256(b"photo").digest(size[0] * size[1] * 3))
+    path = directory / "photo-1000x1000.jpg"
+    Image.blend(base, noise, 0.35).save(path, "JPEG", quality=90)
+    return path
+
+
+def make_long_wav(directory: Path, *, layout: str, seconds: int = 600) -> Path:
+    """Ten minutes of 16-bit noise (c2pa hashes the samples; what they sound like is moot)."""
+    rate, channels = (48_000, 2) if layout == "stereo48" else (44_100, 1)
+    path = directory / f"take-{seconds}s-{layout}.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(channels)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        for second in range(seconds):
+            out.writeframes(hashlib.shake_256(b"wav%d" % second).digest(rate * channels * 2))
+    return path
+
+
+def make_media(directory: Path, *, wav_layout: str, mp4_mib: int) -> list[Media]:
+    from tests.media.assets import make_large_mp4
+
+    mp4 = make_large_mp4(directory, megabytes=mp4_mib)
+    return [
+        Media("JPEG 1 MP", make_photo(directory), "image/jpeg", ("likeness",), False),
+        Media(f"WAV 10 min {wav_layout}", make_long_wav(directory, layout=wav_layout),
+              "audio/wav", ("voice",), True),
+        Media(f"MP4 {mp4_mib} MiB", mp4, "video/mp4", ("voice", "likeness"), True),
+    ]
+
+
+@dataclass(frozen=True)
+class Tenant:
+    org_id: str
+    org_name: str
+    client_id: str
+    client_secret: str
+
+
+def create_tenant(url: str) -> Tenant:
+    """A migrated SQLite database at ``url`` with one organization and an all-scopes client."""
+    from registry import migrate
+    from registry.auth.services import SCOPES, create_client, create_organization
+    from registry.db import Database
+
+    migrate.upgrade(url)
+    database = Database(url=url)
+    try:
+        with database.session_scope() as session:
+            org = create_organization(session, name="Bench Studio", actor="bench")
+            client, secret = create_client(
+                session, org_id=org.id, scopes=frozenset(SCOPES), name="bench", actor="bench"
+            )
+            return Tenant(org.id, org.name, client.client_id, secret)
+    finally:
+        database.dispose()
+
+
+def issue_grant(base_url: str, token: str) -> str:
+    """A grant for voice and likeness in images, audio and video, through the API."""
+    import httpx
+
+    from tests.factories import grant_body
+
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}) as http:
+        subject = http.post("/v1/subjects", json={"display_name": "Bench Voice"})
+        subject.raise_for_status()
+        body = grant_body(
+            subject.json()["id"], modalities=["voice", "likeness"],
+            media_types=["image", "audio", "video"],
+        )
+        grant = http.post("/v1/grants", json=body)
+        grant.raise_for_status()
+        return str(grant.json()["id"])
+
+
+def manifest_for(url: str, tenant: Tenant, grant_id: str, media: Media) -> dict[str, Any]:
+    """The definition the service embeds for this file (a fresh asset id and label)."""
+    from registry.consent.models import ConsentGrant
+    from registry.db import Database
+    from registry.ids import new_id
+    from registry.media.authorization import AuthorizedUse
+    from registry.media.manifest import ManifestFacts, build_manifest
+    from registry.media.schemas import GrantUse
+    from registry.settings import Settings
+
+    asset_id = new_id()
+    facts = ManifestFacts(
+        asset_id=asset_id, title=f"{asset_id}{media.path.suffix}", generator_name="BenchForge",
+        generator_version="1.0", digital_source_type="trainedAlgorithmicMedia",
+        provider=tenant.org_name, provider_id=tenant.org_id,
+        registry_url=str(Settings().public_url),
+        created_at=datetime.now(UTC).replace(microsecond=0),
+    )
+    use = GrantUse(grant_id=grant_id, modalities=list(media.modalities), purpose="advertising",
+                   territory="US")
+    database = Database(url=url)
+    try:
+        with database.session_scope() as session:
+            grant = session.get(ConsentGrant, grant_id)
+            definition = build_manifest([AuthorizedUse(grant=grant, use=use)], facts)
+    finally:
+        database.dispose()
+    return {**definition, "label": f"urn:c2pa:{uuid.uuid4()}"}  # as sign_file does
+
+
+def bare_run(job: dict[str, Any], directory: Path) -> dict[str, Any]:
+    path = directory / "job.json"
+    path.write_text(json.dumps(job))
+    done = subprocess.run(
+        [sys.executable, str(BARE_CHILD), str(path)], env={**os.environ, **S3_ENV},
+        check=False, capture_output=True, text=True, cwd=ROOT,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the bare pipeline failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def worker_pid(gunicorn_pid: int) -> int:
+    import psutil
+
+    workers = psutil.Process(gunicorn_pid).children()
+    if len(workers) != 1:
+        raise RuntimeError(f"expected one gunicorn worker, found {len(workers)}")
+    return int(workers[0].pid)
+
+
+def sha256_mb_s(megabytes: int = 256) -> float:
+    """SHA-256 throughput of hashlib on this machine (best of three over one buffer)."""
+    buffer = hashlib.shake_256(b"sha").digest(1 << 20) * megabytes
+    best = 0.0
+    for _ in range(3):
+        started = time.perf_counter()
+        hashlib.sha256(buffer).digest()
+        best = max(best, len(buffer) / MB / (time.perf_counter() - started))
+    return best
+
+
+def measure(args: argparse.Namespace, tmp: Path) -> tuple[list[Row], str]:
+    from registry.client import GrantUse, RegistryClient
+    from registry.keys.c2pa_credential import DEV_CHAIN_FILE, DEV_KEY_FILE
+    from registry.media.c2pa_adapter import signing_settings
+    from registry.settings import Settings
+    from registry.storage import media_key
+    from registry.storage.s3 import client_options, transfer_options
+
+    media = make_media(tmp, wav_layout=args.wav, mp4_mib=args.mp4_mib)
+    os.environ.update(S3_ENV)
+    url = f"sqlite:///{tmp / 'registry.db'}"
+    tenant = create_tenant(url)
+    rss_method = "VmHWM"
+    with seaweedfs(tmp / "seaweedfs") as s3:
+        env = {"REGISTRY_DATABASE_URL": url, "REGISTRY_STORAGE": "s3",
+               "REGISTRY_S3_ENDPOINT_URL": s3.endpoint_url, "REGISTRY_S3_BUCKET": BUCKET}
+        threads = int(os.environ.get("REGISTRY_THREADS", "8"))
+        with gunicorn(env, workers=1, threads=threads) as server, RegistryClient(
+            server.base_url, tenant.client_id, tenant.client_secret
+        ) as client:
+            grant_id = issue_grant(server.base_url, client.access_token())
+            keys = server.data_dir / "keys" / "c2pa"
+            settings = Settings()  # what the worker reads from the same environment
+            job_base = {
+                "alg": "es256", "chain_pem": str(keys / DEV_CHAIN_FILE),
+                "key_pem": str(keys / DEV_KEY_FILE),
+                "c2pa_settings": signing_settings(thumbnails=settings.c2pa_thumbnails),
+                "endpoint_url": s3.endpoint_url, "bucket": BUCKET,
+                "client_options": client_options(),
+                "transfer_options": transfer_options(settings.s3_multipart_threshold_bytes),
+                "warmup_source": str(media[0].path), "workdir": str(tmp),
+            }
+            s3_client = s3.client()
+
+            def via_service(item: Media) -> str:
+                use = GrantUse(grant_id, item.modalities, "advertising", "US")
+                asset = client.sign_media(item.path, [use], "BenchForge@1.0")
+                return media_key(asset.sha256, item.path.suffix.lstrip("."))
+
+            s3_client.delete_object(Bucket=BUCKET, Key=via_service(media[0]))  # warm the worker
+            rows = []
+            for item in media:
+                row = Row(item, item.path.stat().st_size)
+                runs = args.big_runs if item.big else args.small_runs
+                for index in range(runs):
+                    key = f"bench/bare/{uuid.uuid4()}{item.path.suffix}"
+                    job = {
+                        **job_base, "source": str(item.path), "mime_type": item.mime_type,
+                        "key": key, "definition": manifest_for(url, tenant, grant_id, item),
+                        "warmup_definition": manifest_for(url, tenant, grant_id, media[0]),
+                    }
+                    settle()
+                    bare = bare_run(job, tmp)
+                    s3_client.delete_object(Bucket=BUCKET, Key=key)
+                    row.bare_s.append(bare["total_s"])
+                    row.bare_sign_s.append(bare["sign_s"])
+                    row.bare_idle.append(bare["idle_rss"])
+                    row.bare_peak.append(bare["peak_rss"])
+
+                    settle()
+                    with PeakRss(worker_pid(server.process.pid)) as peak:
+                        row.service_idle.append(peak.current())
+                        started = time.perf_counter()
+                        stored = via_service(item)
+                        row.service_s.append(time.perf_counter() - started)
+                    s3_client.delete_object(Bucket=BUCKET, Key=stored)
+                    row.service_peak.append(peak.peak)
+                    rss_method = peak.method
+                    print(f"  {item.label} run {index + 1}/{runs}: bare {bare['total_s']:.3f} s "
+                          f"(sign {bare['sign_s']:.3f}, upload {bare['upload_s']:.3f}), "
+                          f"service {row.service_s[-1]:.3f} s; peak RSS bare "
+                          f"{bare['peak_rss'] / MB:.0f} MB, service {peak.peak / MB:.0f} MB",
+                          flush=True)
+                rows.append(row)
+    return rows, rss_method
+
+
+def report(rows: list[Row], *, args: argparse.Namespace, rss_method: str, sha: float) -> bool:
+    import boto3
+    import c2pa
+
+    layout = "48 kHz 16-bit stereo" if args.wav == "stereo48" else "44.1 kHz 16-bit mono"
+    print()
+    print(f"machine: {os.cpu_count()} CPUs; SHA-256 (hashlib, 256 MiB buffer): {sha:,.0f} MB/s")
+    tuning = "off" if os.environ.get("REGISTRY_MALLOC_TUNING") == "0" else "on"
+    print(f"c2pa-python {c2pa.__version__}, boto3 {boto3.__version__}; SeaweedFS and gunicorn "
+          f"(1 gthread worker, malloc tuning {tuning}) on loopback, SQLite; WAV: {layout}")
+    print(f"time: median of N; peak RSS: largest of N (bare: VmHWM of a fresh process; service: "
+          f"gunicorn worker, {rss_method}); idle: RSS before the work; MB = 10^6 bytes")
+    header = (f"{'file':<21}{'MB':>6}{'N':>3}{'bare s':>8}{'(sign)':>8}{'service s':>10}"
+              f"{'ratio':>7} |{'bare RSS':>9}{'(idle)':>7}{'svc RSS':>8}{'(idle)':>7}"
+              f"{'dRSS':>6}  targets")
+    print(header)
+    print("-" * len(header))
+    met = True
+    for row in rows:
+        bare, service = statistics.median(row.bare_s), statistics.median(row.service_s)
+        bare_rss, service_rss = max(row.bare_peak) / MB, max(row.service_peak) / MB
+        ratio, delta = service / bare, service_rss - bare_rss
+        checks = []
+        if row.media.big:
+            checks.append(f"time {'ok' if ratio <= RATIO_TARGET else 'MISSED'}")
+            met &= ratio <= RATIO_TARGET
+        checks.append(f"RSS {'ok' if delta <= RSS_TARGET_MB else 'MISSED'}")
+        met &= delta <= RSS_TARGET_MB
+        print(f"{row.media.label:<21}{row.size / MB:>6.1f}{len(row.bare_s):>3}{bare:>8.3f}"
+              f"{statistics.median(row.bare_sign_s):>8.3f}{service:>10.3f}{ratio:>7.2f} |"
+              f"{bare_rss:>9.0f}{max(row.bare_idle) / MB:>7.0f}{service_rss:>8.0f}"
+              f"{max(row.service_idle) / MB:>7.0f}{delta:>+6.0f}  {', '.join(checks)}")
+    print(f"targets: service/bare <= {RATIO_TARGET} (WAV, MP4); service peak RSS <= bare + "
+          f"{RSS_TARGET_MB} MB: {'met' if met else 'NOT MET'}")
+    return met
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small-runs", type=int, default=5, help="runs for the JPEG")
+    parser.add_argument("--big-runs", type=int, default=3, help="runs for the WAV and the MP4")
+    parser.add_argument("--wav", choices=("stereo48", "mono44"), default="stereo48")
+    parser.add_argument("--mp4-mib", type=int, default=100)
+    args = parser.parse_args()
+    sha = sha256_mb_s()
+    with tempfile.TemporaryDirectory(prefix="sign-bench-") as tmp:
+        rows, rss_method = measure(args, Path(tmp))
+    return 0 if report(rows, args=args, rss_method=rss_method, sha=sha) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
