@@ -96,7 +96,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--wrk-threads", type=int, default=2, help="load generator threads")
     args = parser.parse_args()
 
     with postgres_schema("registry_bench_status") as url, tempfile.TemporaryDirectory() as tmp:
@@ -110,10 +111,12 @@ def main() -> int:
             run_wrk(f"{server.base_url}/healthz", connections=8, seconds=2)
             run_wrk(server.base_url, connections=8, seconds=2, script=script)
             noop = run_wrk(
-                f"{server.base_url}/healthz", connections=args.connections, seconds=args.seconds
+                f"{server.base_url}/healthz", connections=args.connections,
+                seconds=args.seconds, threads=args.wrk_threads,
             )
             status = run_wrk(
-                server.base_url, connections=args.connections, seconds=args.seconds, script=script
+                server.base_url, connections=args.connections, seconds=args.seconds,
+                script=script, threads=args.wrk_threads,
             )
     ratio = status.rps / noop.rps
     print(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from datetime import UTC, datetime
 
-from registry.api import Rendered, operation
+from flask import Blueprint, Response, current_app
+
+from registry.api import Rendered, json_response, operation
 from registry.auth.principal import Principal
 from registry.consent import services, subjects
 from registry.consent.models import ConsentGrant, Subject
@@ -239,6 +241,14 @@ def supersede_grant(principal: Principal, grant_id: str, body: GrantSupersede) -
     public=True,
     errors=(404,),
 )
-def grant_status(grant_id: str) -> Rendered:
+def grant_status(grant_id: str) -> Response:
+    # The hottest public read: its body is written directly (same shape as GrantStatus).
     status = services.grant_status(get_database(), grant_id=grant_id)
-    return Rendered(GrantStatus.model_validate(status), headers={"Cache-Control": "no-cache"})
+    body = {
+        key: _iso(value) if isinstance(value, datetime) else value for key, value in status.items()
+    }
+    return json_response(body, headers={"Cache-Control": "no-cache"})
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
