@@ -21,6 +21,7 @@ def when_ready(server):  # type: ignore[no-untyped-def]
     server.log.info("Consent Registry is serving on %s", base)
     print(
         f"\n  Consent Registry: {base}\n"
+        f"    verify     {base}/verify  (drop a file, see its verdict)\n"
         f"    API docs   {base}/docs\n"
         f"    OpenAPI    {base}/openapi.json\n"
         f"    JWKS       {base}/.well-known/jwks.json\n"
