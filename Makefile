@@ -48,7 +48,9 @@ openapi: $(STAMP) ## Regenerate openapi/openapi.json from the code
 	$(BIN)/python -m registry.openapi openapi/openapi.json
 
 bench: $(STAMP) ## Run the benchmarks (they print figures; see benchmarks/README.md)
-	$(BIN)/python benchmarks/grant_status.py
+	-$(BIN)/python benchmarks/grant_status.py
+	-$(BIN)/python benchmarks/sign_throughput.py
+	-$(BIN)/python benchmarks/verify_throughput.py
 
 clean: ## Remove the virtualenv and local data
 	rm -rf $(VENV) var .pytest_cache
