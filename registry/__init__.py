@@ -58,9 +58,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.register_blueprint(blueprint)
     _init_rate_limits(app, settings)
 
-    from registry.cli import register_commands
-
-    register_commands(app)
     if settings.env == "development":
         log.warning("Consent Registry is running in DEVELOPMENT mode (dev keys, local storage)")
     return app

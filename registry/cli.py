@@ -190,9 +190,3 @@ def _add_media_commands() -> None:
 
 
 _add_media_commands()
-
-
-def register_commands(app) -> None:  # type: ignore[no-untyped-def]
-    """Make the same commands available as `flask --app registry.wsgi ...`."""
-    for command in main.commands.values():
-        app.cli.add_command(command)
