@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from registry import idempotency
 from registry.auth.principal import Principal, authenticate_request
+from registry.canonical import canonical_json
 from registry.db import get_session
 from registry.errors import (
     BadRequest,
@@ -191,14 +192,8 @@ def require_scopes(scopes: Sequence[str]) -> Principal:
     return principal
 
 
-def canonical_json(value: Any) -> bytes:
-    """Sorted, compact JSON: the form that hashes and signatures are computed over."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    ).encode()
-
-
-def _validation_problem(exc: ValidationError, where: str) -> ValidationFailed:
+def validation_problem(exc: ValidationError, where: str) -> ValidationFailed:
+    """A 422 problem listing pydantic's errors, located under ``where`` (body, query, ...)."""
     errors = [
         {
             "loc": ".".join(str(p) for p in (where, *err["loc"])),
@@ -222,7 +217,7 @@ def parse_body(model: type[BaseModel], *, form: bool = False) -> tuple[BaseModel
         try:
             return model.model_validate(raw), raw
         except ValidationError as exc:
-            raise _validation_problem(exc, "body") from exc
+            raise validation_problem(exc, "body") from exc
     if mimetype != JSON_MIMETYPE and not mimetype.endswith("+json"):
         accepted = f"{JSON_MIMETYPE} or {FORM_MIMETYPE}" if form else JSON_MIMETYPE
         raise UnsupportedMediaType(f"send the body as {accepted}", accepted=accepted)
@@ -238,7 +233,7 @@ def parse_body(model: type[BaseModel], *, form: bool = False) -> tuple[BaseModel
     try:
         return model.model_validate_json(data), raw
     except ValidationError as exc:
-        raise _validation_problem(exc, "body") from exc
+        raise validation_problem(exc, "body") from exc
 
 
 def parse_query(model: type[BaseModel]) -> BaseModel:
@@ -246,7 +241,7 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(request.args.to_dict())
     except ValidationError as exc:
-        raise _validation_problem(exc, "query") from exc
+        raise validation_problem(exc, "query") from exc
 
 
 def _payload(result: Any, default_status: int) -> tuple[dict[str, Any], int, dict[str, str]]:

@@ -54,8 +54,9 @@ def _http_error(error: HTTPException) -> Response:
     else:
         problem = cls(error.description)
     response = problem_response(problem)
-    if code == 405 and error.get_response().headers.get("Allow"):
-        response.headers["Allow"] = error.get_response().headers["Allow"]
+    allow = error.get_response().headers.get("Allow") if code == 405 else None
+    if allow:
+        response.headers["Allow"] = allow
     return response
 
 

@@ -7,7 +7,6 @@ changing, removing or reordering any stored event breaks every hash after it.
 from __future__ import annotations
 
 import hashlib
-import json
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,14 +18,11 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from registry.audit.models import AuditEvent
+from registry.canonical import canonical_json
 from registry.db import utcnow
 
 GENESIS = "0" * 64
 REGISTRY_CHAIN = "registry"
-
-
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _event_digest(event: AuditEvent) -> str:
@@ -41,7 +37,7 @@ def _event_digest(event: AuditEvent) -> str:
         "org_id": event.org_id,
         "payload_sha256": event.payload_sha256,
     }
-    return hashlib.sha256(event.prev_hash.encode() + b"\n" + _canonical(body)).hexdigest()
+    return hashlib.sha256(event.prev_hash.encode() + b"\n" + canonical_json(body)).hexdigest()
 
 
 def _lock_chain(session: Session, chain: str) -> None:
@@ -85,7 +81,7 @@ def record_event(
         object_type=object_type,
         object_id=object_id,
         payload=payload,
-        payload_sha256=hashlib.sha256(_canonical(payload)).hexdigest(),
+        payload_sha256=hashlib.sha256(canonical_json(payload)).hexdigest(),
         prev_hash=last.hash if last else GENESIS,
         hash="",
     )
@@ -143,7 +139,7 @@ def _check_event(event: AuditEvent, prev: str, expected_seq: int) -> str | None:
         return f"expected seq {expected_seq}, found {event.seq} (an event is missing)"
     if event.prev_hash != prev:
         return "prev_hash does not match the previous event's hash"
-    if hashlib.sha256(_canonical(event.payload)).hexdigest() != event.payload_sha256:
+    if hashlib.sha256(canonical_json(event.payload)).hexdigest() != event.payload_sha256:
         return "payload does not match payload_sha256"
     if _event_digest(event) != event.hash:
         return "hash does not match the event's contents"

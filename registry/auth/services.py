@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -112,7 +111,3 @@ def first_client(session: Session) -> ApiClient | None:
     return session.scalars(
         sa.select(ApiClient).order_by(col(ApiClient.created_at)).limit(1)
     ).first()
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(32)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from registry.errors import Conflict, NotFound, RegistryError
+from registry.errors import Conflict, NotFound, RegistryError, problem_class
 
 
 class GrantPolicyViolation(RegistryError):
@@ -12,11 +12,7 @@ class GrantPolicyViolation(RegistryError):
 
 
 def _policy(slug: str, title: str) -> type[GrantPolicyViolation]:
-    return type(
-        "".join(part.title() for part in slug.split("-")),
-        (GrantPolicyViolation,),
-        {"slug": slug, "title": title},
-    )
+    return problem_class(GrantPolicyViolation, slug, title)
 
 
 DescriptionNotSpecific = _policy(

@@ -39,9 +39,7 @@ def _check_status(grant: ConsentGrant, now: datetime) -> None:
     if now >= grant.valid_until:
         raise errors.GrantExpired(f"grant {gid} expired at {grant.valid_until}", grant_id=gid)
     if now < grant.valid_from:
-        raise errors.GrantNotYetValid(
-            f"grant {gid} is valid from {grant.valid_from}", grant_id=gid
-        )
+        raise errors.GrantNotYetValid(f"grant {gid} is valid from {grant.valid_from}", grant_id=gid)
 
 
 def _scope_gap(grant: ConsentGrant, use: GrantUse, media_kind: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from registry.errors import RegistryError, UnsupportedMediaType
+from registry.errors import RegistryError, UnsupportedMediaType, problem_class
 
 
 class UnsupportedMedia(UnsupportedMediaType):
@@ -61,8 +61,7 @@ class GrantUseRefused(RegistryError):
 
 
 def _refusal(slug: str, title: str) -> type[GrantUseRefused]:
-    name = "".join(part.title() for part in slug.split("-"))
-    return type(name, (GrantUseRefused,), {"slug": slug, "title": title})
+    return problem_class(GrantUseRefused, slug, title)
 
 
 GrantRevoked = _refusal("grant-revoked", "A cited grant has been revoked")

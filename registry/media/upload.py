@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import IO, Any
 
@@ -14,6 +13,7 @@ from werkzeug.formparser import MultiPartParser
 from werkzeug.http import parse_options_header
 from werkzeug.wsgi import get_content_length, get_input_stream
 
+from registry.api import validation_problem
 from registry.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from registry.media.errors import MissingUploadPart
 from registry.media.spool import CHUNK, HashingWriter, SpooledFile
@@ -134,21 +134,10 @@ class _BoundedInput:
 
 
 def parse_metadata(raw: str, model: type[BaseModel]) -> BaseModel:
-    """Validate the JSON ``metadata`` part."""
-    try:
-        json.loads(raw)
-    except ValueError as exc:
-        raise ValidationFailed("the metadata part is not valid JSON") from exc
+    """Validate the JSON ``metadata`` part (parsed once, by pydantic)."""
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
-        errors = [
-            {
-                "loc": ".".join(str(p) for p in ("metadata", *e["loc"])),
-                "message": e["msg"],
-                "type": e["type"],
-            }
-            for e in exc.errors(include_url=False, include_input=False)
-        ]
-        first = errors[0]
-        raise ValidationFailed(f"{first['loc']}: {first['message']}", errors=errors) from exc
+        if exc.errors()[0]["type"] == "json_invalid":
+            raise ValidationFailed("the metadata part is not valid JSON") from exc
+        raise validation_problem(exc, "metadata") from exc
