@@ -86,6 +86,7 @@ def _init_media(app: Flask, settings: Settings) -> None:
         registry_url=str(settings.public_url),
         thumbnails=settings.c2pa_thumbnails,
         max_bytes=settings.max_upload_bytes,
+        spool_dir=settings.data_dir / "spool",
     )
 
 

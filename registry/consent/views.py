@@ -45,14 +45,14 @@ def subject_public(subject: Subject) -> SubjectPublic:
     )
 
 
-def grant_public(grant: ConsentGrant) -> GrantPublic:
-    session = get_session()
-    subject = session.get(Subject, grant.subject_id)
+def grant_public(grant: ConsentGrant, pseudonym: str | None = None) -> GrantPublic:
+    if pseudonym is None:
+        pseudonym = subjects.pseudonyms(get_session(), {grant.subject_id}).get(grant.subject_id)
     return GrantPublic.model_validate(
         {
             **grant.model_dump(),
             "status": grant.effective_status(utcnow()),
-            "subject_pseudonymous_id": subject.pseudonymous_id if subject else "",
+            "subject_pseudonymous_id": pseudonym or "",
         }
     )
 
@@ -156,8 +156,10 @@ def list_grants(principal: Principal, query: GrantListQuery) -> GrantList:
         cursor=query.cursor,
         limit=query.limit,
     )
+    names = subjects.pseudonyms(get_session(), {g.subject_id for g in rows})
     return GrantList(
-        items=[grant_public(g) for g in rows], next_cursor=encode_cursor(last) if last else None
+        items=[grant_public(g, names.get(g.subject_id)) for g in rows],
+        next_cursor=encode_cursor(last) if last else None,
     )
 
 

@@ -34,6 +34,7 @@ class Signing:
     registry_url: str
     thumbnails: bool
     max_bytes: int
+    spool_dir: Path  # where uploads are spooled while they are signed or verified
 
 
 def object_prefix(org_id: str) -> str:

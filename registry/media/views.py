@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, redirect, send_file
@@ -17,7 +18,7 @@ from registry.media.schemas import (
     MediaMetadata,
     SignObjectRequest,
 )
-from registry.media.spool import workdir
+from registry.media.spool import SpooledFile, workdir
 from registry.media.upload import receive_upload
 
 bp = Blueprint("media", __name__)
@@ -28,17 +29,28 @@ def _signing() -> services.Signing:
     return current_app.extensions["registry.signing"]  # type: ignore[no-any-return]
 
 
-def _spool_dir() -> Path:
-    return current_app.extensions["registry.settings"].data_dir / "spool"  # type: ignore[no-any-return]
-
-
 def asset_public(asset: MediaAsset) -> MediaAssetPublic:
     return MediaAssetPublic.model_validate(
         {**asset.model_dump(), "download_url": f"/v1/media/{asset.id}/content"}
     )
 
 
-def _created(asset: MediaAsset) -> Rendered:
+def _sign(
+    principal: Principal, receive: Callable[[Path], tuple[SpooledFile, MediaMetadata]]
+) -> Rendered:
+    """Receive the source into a private directory, sign it, answer 201 with the asset."""
+    signing = _signing()
+    with workdir(signing.spool_dir) as directory:
+        source, metadata = receive(directory)
+        asset = services.sign_media(
+            get_session(),
+            signing=signing,
+            org_id=principal.org_id,
+            actor=principal.actor,
+            source=source,
+            metadata=metadata,
+            workdir=directory,
+        )
     return Rendered(asset_public(asset), headers={"Location": f"/v1/media/{asset.id}"})
 
 
@@ -54,21 +66,11 @@ def _created(asset: MediaAsset) -> Rendered:
     extra_models=(MediaMetadata,),
 )
 def sign_upload(principal: Principal) -> Rendered:
-    signing = _signing()
-    with workdir(_spool_dir()) as directory:
-        source, metadata = receive_upload(
-            directory, limit=signing.max_bytes, metadata_model=MediaMetadata
-        )
-        asset = services.sign_media(
-            get_session(),
-            signing=signing,
-            org_id=principal.org_id,
-            actor=principal.actor,
-            source=source,
-            metadata=metadata,
-            workdir=directory,
-        )
-    return _created(asset)
+    limit = _signing().max_bytes
+    return _sign(
+        principal,
+        lambda directory: receive_upload(directory, limit=limit, metadata_model=MediaMetadata),
+    )
 
 
 @bp.post("/v1/media/sign-object")
@@ -82,21 +84,13 @@ def sign_upload(principal: Principal) -> Rendered:
     errors=SIGN_ERRORS,
 )
 def sign_object(principal: Principal, body: SignObjectRequest) -> Rendered:
-    signing = _signing()
-    with workdir(_spool_dir()) as directory:
+    def receive(directory: Path) -> tuple[SpooledFile, MediaMetadata]:
         source = services.fetch_object(
-            signing, org_id=principal.org_id, key=body.key, workdir=directory
+            _signing(), org_id=principal.org_id, key=body.key, workdir=directory
         )
-        asset = services.sign_media(
-            get_session(),
-            signing=signing,
-            org_id=principal.org_id,
-            actor=principal.actor,
-            source=source,
-            metadata=body,
-            workdir=directory,
-        )
-    return _created(asset)
+        return source, body
+
+    return _sign(principal, receive)
 
 
 @bp.get("/v1/media/<media_id>")

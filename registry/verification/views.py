@@ -12,6 +12,7 @@ from registry.auth.principal import bearer_token
 from registry.db import get_session
 from registry.errors import PayloadTooLarge, RegistryError
 from registry.media import services as media_services
+from registry.media.services import Signing
 from registry.media.spool import SpooledFile, spool_stream, workdir
 from registry.media.upload import receive_upload
 from registry.verification import services
@@ -40,10 +41,11 @@ def _authorize() -> str | None:
 
 
 @contextmanager
-def _received_file() -> Iterator[SpooledFile]:
+def _received_file(org_id: str | None) -> Iterator[SpooledFile]:
     """The file to verify, spooled and hashed in a private directory that is then removed."""
-    limit = _settings().max_upload_bytes
-    with workdir(_settings().data_dir / "spool") as directory:
+    signing: Signing = current_app.extensions["registry.signing"]
+    limit = signing.max_bytes
+    with workdir(signing.spool_dir) as directory:
         if request.mimetype in RAW_TYPES or request.mimetype.startswith(
             ("image/", "audio/", "video/")
         ):
@@ -51,20 +53,22 @@ def _received_file() -> Iterator[SpooledFile]:
                 raise PayloadTooLarge(f"files may be at most {limit} bytes")
             yield spool_stream(request.stream, directory / "upload", limit=limit)  # type: ignore[arg-type]
         elif request.mimetype == "application/json":
-            org_id = _authorize()
             if org_id is None:
                 raise VerificationNeedsLogin("verifying a stored object needs an access token")
             body, _ = parse_body(VerifyObjectRequest)
             assert isinstance(body, VerifyObjectRequest)  # noqa: S101 - narrows the type
-            signing = current_app.extensions["registry.signing"]
             yield media_services.fetch_object(
-                signing,
-                org_id=org_id,
-                key=body.key,
-                workdir=directory,  # type: ignore[attr-defined]
+                signing, org_id=org_id, key=body.key, workdir=directory
             )
         else:
             yield receive_upload(directory, limit=limit, metadata_model=None)[0]
+
+
+def _verify_request() -> VerifyResult:
+    """Authorize the caller once, receive the file, and verify it (nothing is stored)."""
+    org_id = _authorize()
+    with _received_file(org_id) as source:
+        return services.verify_file(get_session(), verifier=_verifier(), source=source)
 
 
 @bp.post("/v1/verify")
@@ -81,11 +85,7 @@ def _received_file() -> Iterator[SpooledFile]:
     "when REGISTRY_PUBLIC_VERIFY is on; otherwise the `verify` scope is required.",
 )
 def verify(**_: object) -> Rendered:
-    if request.mimetype != "application/json":
-        _authorize()
-    with _received_file() as source:
-        result = services.verify_file(get_session(), verifier=_verifier(), source=source)
-    return Rendered(result, headers={"Cache-Control": "no-store"})
+    return Rendered(_verify_request(), headers={"Cache-Control": "no-store"})
 
 
 @bp.get("/verify")
@@ -96,9 +96,7 @@ def verify_page() -> str:
 @bp.post("/verify")
 def verify_page_upload() -> tuple[str, int] | str:
     try:
-        _authorize()
-        with _received_file() as source:
-            result = services.verify_file(get_session(), verifier=_verifier(), source=source)
+        result = _verify_request()
     except RegistryError as error:
         return render_template(
             "verify.html", result=None, error=error, public=_settings().public_verify

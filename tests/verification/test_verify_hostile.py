@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from registry import create_app
 from registry.errors import problem_type
 from tests.media import assets
 from tests.verification.conftest import Signed, checks_of, verify
@@ -119,8 +120,10 @@ def test_manifest_with_a_broken_signature_fails(client: FlaskClient, signed_jpeg
         assert response.json["type"] == problem_type("manifest-unreadable")
 
 
-def test_oversize_upload_is_413(client: FlaskClient, settings, work: Path) -> None:  # type: ignore[no-untyped-def]
-    settings.max_upload_bytes = 1024 * 1024
+def test_oversize_upload_is_413(settings, work: Path) -> None:  # type: ignore[no-untyped-def]
+    settings.max_upload_bytes = 1024 * 1024  # read once, when the app is built
+    app = create_app(settings)
+    client = app.test_client()
     big = assets.make_wav(work, seconds=60)
     response = verify(client, big)
     assert response.status_code == 413
@@ -128,3 +131,4 @@ def test_oversize_upload_is_413(client: FlaskClient, settings, work: Path) -> No
     raw = client.post("/v1/verify", data=big.read_bytes(), content_type="application/octet-stream")
     assert raw.status_code == 413
     assert list((settings.data_dir / "spool").iterdir()) == []
+    app.extensions["registry.db"].dispose()
