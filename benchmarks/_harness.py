@@ -7,6 +7,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -216,6 +217,16 @@ def _ms(text: str) -> float:
     if not match:
         raise ValueError(text)
     return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def median_result(results: list[LoadResult]) -> LoadResult:
+    """Each figure's median over several runs of the same load."""
+    return LoadResult(
+        statistics.median(r.rps for r in results),
+        statistics.median(r.p50_ms for r in results),
+        statistics.median(r.p99_ms for r in results),
+        sum(r.non_2xx for r in results),
+    )
 
 
 def run_wrk(

@@ -6,13 +6,17 @@ view has succeeded and rolls back otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from registry.errors import ServiceUnavailable
 
 JSONColumn = sa.JSON().with_variant(JSONB(), "postgresql")
+# SQL for libpq's own placeholders ($1, $2, ...), as PQprepare takes it.
+_NUMERIC_DOLLAR_DIALECT = postgresql.psycopg.dialect(paramstyle="numeric_dollar")
 
 
 def utcnow() -> datetime:
@@ -80,20 +86,103 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_read_engine(url: str, *, pool_size: int) -> Engine:
-    """An engine for single-statement public reads: autocommit, no pre-ping.
+class ReadConnections:
+    """One autocommit connection per thread for single-statement public reads (PostgreSQL).
 
-    A read then costs one round trip instead of four (ping, BEGIN, SELECT, COMMIT); a
-    connection the server dropped is retried once by :meth:`Database.read`.
+    The hottest public read (a grant's status) costs one round trip and little else: each
+    thread keeps its own connection (a gthread worker has a fixed set of threads, so there is
+    no pool to check out from), each statement is prepared once per connection, and it runs
+    through libpq's ``PQexecPrepared`` (psycopg's ``pq`` layer, which releases the GIL while it
+    waits) with psycopg's own loaders for the row. A connection the server dropped is
+    replaced and the read retried once.
     """
-    return sa.create_engine(
-        url,
-        isolation_level="AUTOCOMMIT",
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=False,
-        pool_recycle=1800,
-    )
+
+    def __init__(self, url: str) -> None:
+        from psycopg import pq  # only PostgreSQL deployments load the driver
+
+        self._ok = (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK)
+        self._tuples_ok = pq.ExecStatus.TUPLES_OK
+        self._connection_ok = pq.ConnStatus.OK
+        self._conninfo = (
+            sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        )
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._opened: list[Any] = []
+
+    def fetchone(self, statement: PreparedRead, params: Sequence[str]) -> tuple[Any, ...] | None:
+        """The first row of ``statement`` for text ``params``, or None."""
+        encoded = [value.encode() for value in params]
+        for attempt in (1, 2):
+            try:
+                connection, prepared, transformer = self._thread_connection()
+                pgconn = connection.pgconn
+                if statement.name not in prepared:
+                    self._check(pgconn, pgconn.prepare(statement.name, statement.sql))
+                    prepared.add(statement.name)
+                result = pgconn.exec_prepared(statement.name, encoded)
+                self._check(pgconn, result)
+            except _ConnectionLost as exc:
+                self._discard()
+                if attempt == 2:
+                    raise ServiceUnavailable("the database is not reachable") from exc
+                continue
+            if result.status != self._tuples_ok or result.ntuples == 0:
+                return None
+            transformer.set_pgresult(result)
+            return transformer.load_row(0, tuple)  # type: ignore[no-any-return]
+        return None
+
+    def _check(self, pgconn: Any, result: Any) -> None:
+        if result.status in self._ok:
+            return
+        message = result.error_message.decode(errors="replace").strip()
+        if pgconn.status != self._connection_ok:
+            raise _ConnectionLost(message)
+        raise RuntimeError(f"public read failed: {message}")
+
+    def _thread_connection(self) -> tuple[Any, set[bytes], Any]:
+        state = getattr(self._local, "state", None)
+        if state is None:
+            import psycopg
+            from psycopg.adapt import Transformer
+
+            try:
+                connection = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10)
+            except psycopg.OperationalError as exc:
+                raise _ConnectionLost(str(exc)) from exc
+            with self._lock:
+                self._opened.append(connection)
+            state = self._local.state = (connection, set(), Transformer(connection))
+        return state  # type: ignore[no-any-return]
+
+    def _discard(self) -> None:
+        state = self._local.__dict__.pop("state", None)
+        if state is not None:
+            with self._lock:
+                self._opened.remove(state[0])
+            state[0].close()
+
+    def close(self) -> None:
+        """Close every thread's connection (the app is being disposed of)."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for connection in opened:
+            connection.close()
+
+
+class _ConnectionLost(Exception):
+    """The read connection is gone (or could not be opened)."""
+
+
+@dataclass(frozen=True)
+class PreparedRead:
+    """A SELECT compiled once for :class:`ReadConnections`: name, SQL, columns, parameters."""
+
+    name: bytes
+    sql: bytes
+    columns: list[str]
+    params: list[str]
 
 
 class Database:
@@ -103,45 +192,35 @@ class Database:
         self.url = url
         self.engine = create_db_engine(url, pool_size=pool_size)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
-        self._compiled: dict[Any, str] = {}
+        self._compiled: dict[Any, PreparedRead] = {}
         # SQLite reads are in-process already; PostgreSQL reads may go to a replica.
-        self.read_engine = (
-            self.engine
-            if url.startswith("sqlite")
-            else create_read_engine(read_url or url, pool_size=pool_size)
-        )
+        self._reads = None if url.startswith("sqlite") else ReadConnections(read_url or url)
 
     # ``statement`` is a Select; SQLAlchemy 2.1 types it variadically, which Any spans.
-    def read(self, statement: Any, params: dict[str, Any]) -> dict[str, Any] | None:
-        """First row of one read-only statement on the read engine, as a dict.
+    def read(self, statement: Any, params: dict[str, str]) -> dict[str, Any] | None:
+        """First row of one read-only statement with text parameters, as a dict.
 
-        On PostgreSQL this goes straight to the driver with SQL compiled once: SQLAlchemy's
-        execution layer costs more CPU than the query itself on the public status path.
+        On PostgreSQL this bypasses SQLAlchemy's execution layer and pool (see
+        :class:`ReadConnections`): on the public status path they cost more CPU than the
+        query itself.
         """
-        engine = self.read_engine
-        if engine.dialect.name != "postgresql":
-            with engine.connect() as session_connection:
-                row = session_connection.execute(statement, params).first()
+        if self._reads is None:
+            with self.engine.connect() as connection:
+                row = connection.execute(statement, params).first()
             return dict(row._mapping) if row is not None else None
-        sql = self._compiled.get(statement)
-        if sql is None:
-            sql = self._compiled[statement] = str(statement.compile(dialect=engine.dialect))
-        for attempt in (1, 2):
-            connection = engine.raw_connection()
-            try:
-                cursor = connection.cursor()
-                cursor.execute(sql, params)
-                values = cursor.fetchone()
-                names = [column[0] for column in cursor.description or ()]
-                cursor.close()
-                return dict(zip(names, values, strict=True)) if values is not None else None
-            except engine.dialect.loaded_dbapi.OperationalError as exc:
-                connection.invalidate()  # the server dropped it; a fresh one is tried once
-                if attempt == 2:
-                    raise ServiceUnavailable("the database is not reachable") from exc
-            finally:
-                connection.close()
-        return None
+        prepared = self._compiled.get(statement)
+        if prepared is None:
+            compiled = statement.compile(dialect=_NUMERIC_DOLLAR_DIALECT)
+            sql = str(compiled).encode()
+            prepared = self._compiled[statement] = PreparedRead(
+                # Named by its text: threads compiling at once agree on the name.
+                name=b"registry_read_" + hashlib.sha256(sql).hexdigest()[:24].encode(),
+                sql=sql,
+                columns=[column.key for column in statement.selected_columns],
+                params=list(compiled.positiontup or ()),
+            )
+        values = self._reads.fetchone(prepared, [params[name] for name in prepared.params])
+        return dict(zip(prepared.columns, values, strict=True)) if values is not None else None
 
     @contextmanager
     def session_scope(self) -> Iterator[Session]:
@@ -166,8 +245,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        if self.read_engine is not self.engine:
-            self.read_engine.dispose()
+        if self._reads is not None:
+            self._reads.close()
 
 
 def init_app(app: Flask, database: Database) -> None:

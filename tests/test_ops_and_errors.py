@@ -72,6 +72,17 @@ def test_readyz_is_a_503_problem_when_the_database_is_unreachable(
     assert_problem(response, 503, "service-unavailable")
 
 
+def test_grant_status_is_a_503_problem_when_the_database_is_unreachable(
+    app_without_database: Flask,
+) -> None:
+    # The public status read has its own connections (registry.db.ReadConnections).
+    response = app_without_database.test_client().get(
+        "/v1/grants/0190a5c4-8f5e-7a3b-9c1d-2e3f4a5b6c7d/status"
+    )
+
+    assert_problem(response, 503, "service-unavailable")
+
+
 def test_healthz_stays_up_when_the_database_is_unreachable(app_without_database: Flask) -> None:
     # Liveness must not depend on the database, or an outage restarts every worker.
     assert app_without_database.test_client().get("/healthz").status_code == 200

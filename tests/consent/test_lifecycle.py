@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+
+import pytest
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 
+from registry import create_app
 from registry.errors import problem_type
+from registry.settings import Settings
+from tests.conftest import BACKENDS
 from tests.factories import Studio, grant_body
 
 
@@ -105,3 +112,36 @@ def test_superseding_with_terms_that_break_policy_changes_nothing(studio: Studio
     assert response.json["type"] == problem_type("grant-unknown-territory")
     assert counts() == before
     assert studio.get(f"/v1/grants/{old['id']}").json["status"] == "active"
+
+
+
+@pytest.mark.parametrize("database_url", [b for b in BACKENDS if b == "postgresql"], indirect=True)
+def test_status_read_survives_the_server_dropping_its_connection(
+    settings: Settings, database_url: str
+) -> None:
+    # The status read has its own per-thread connections; name them to find them on the server.
+    name = f"registry-test-{uuid.uuid4().hex[:12]}"
+    settings.database_read_url = f"{database_url}&application_name={name}"
+    app = create_app(settings)
+    try:
+        client = app.test_client()
+        studio = Studio.create(app, client, name="Northwind Studios")
+        grant = studio.grant()
+        assert client.get(f"/v1/grants/{grant['id']}/status").json["status"] == "active"
+        admin = sa.create_engine(database_url)
+        with admin.begin() as connection:
+            dropped = connection.exec_driver_sql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = %(name)s",
+                {"name": name},
+            ).scalar()
+        admin.dispose()
+        assert dropped == 1
+
+        response = client.get(f"/v1/grants/{grant['id']}/status")
+
+        assert response.status_code == 200
+        assert response.json["id"] == grant["id"]
+        assert response.json["status"] == "active"
+    finally:
+        app.extensions["registry.db"].dispose()
