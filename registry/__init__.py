@@ -95,9 +95,10 @@ def _init_rate_limits(app: Flask, settings: Settings) -> None:
     from flask_limiter import Limiter
     from flask_limiter.util import get_remote_address
 
+    from registry.ratelimit import storage_uri
     from registry.verification.views import rate_limit_anonymous
 
-    app.config["RATELIMIT_STORAGE_URI"] = settings.rate_limit_storage_uri
+    app.config["RATELIMIT_STORAGE_URI"] = storage_uri(settings.rate_limit_storage_uri)
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     app.config["RATELIMIT_KEY_PREFIX"] = settings.rate_limit_key_prefix
     limiter = Limiter(get_remote_address)

@@ -1,16 +1,18 @@
-"""Spooling and hashing on a helper thread: digests match the bytes, no thread outlives its file."""
+"""Spooling and hashing on helper threads: digests match the bytes, no thread outlives its file."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from registry.errors import PayloadTooLarge
-from registry.media.spool import CHUNK, DigestingSink, spool_stream
+from registry.media.spool import CHUNK, DigestingSink, HashingWriter, spool_stream
 
 from .assets import garbage
 
@@ -56,3 +58,41 @@ def test_sink_rewritten_in_place_gives_no_digest(work: Path) -> None:
         assert sink.digest() is None
         sink.close()
     assert _threads() == 0
+
+
+def test_hash_follows_a_writer_that_pauses_and_writes_odd_sizes(work: Path) -> None:
+    data = garbage("odd", 2 * CHUNK + 777)
+    writer = HashingWriter(work / "upload", limit=len(data))
+    try:
+        for start, size in ((0, 1), (1, 70_000), (70_001, CHUNK + 3)):
+            writer.write(data[start : start + size])
+            time.sleep(0.01)  # the helper catches up and waits for more
+        writer.write(bytearray(data[70_001 + CHUNK + 3 :]))
+        spooled = writer.finish()
+    finally:
+        writer.close()
+    assert spooled.size == len(data)
+    assert spooled.sha256 == hashlib.sha256(data).hexdigest()
+    assert _threads() == 0
+
+
+def test_empty_upload_has_the_digest_of_nothing(work: Path) -> None:
+    spooled = spool_stream(io.BytesIO(b""), work / "upload", limit=10)
+    assert (spooled.size, spooled.sha256) == (0, hashlib.sha256(b"").hexdigest())
+
+
+def test_a_digest_nobody_reads_stops_with_its_file(work: Path) -> None:
+    data = garbage("unread", 8 * CHUNK)
+    spooled = spool_stream(io.BytesIO(data), work / "upload", limit=len(data))
+    del spooled  # e.g. a 415 after spooling: the hash is never asked for
+    gc.collect()
+    assert _threads() == 0
+
+
+def test_closing_after_finish_leaves_the_handed_over_digest_alone(work: Path) -> None:
+    data = garbage("handed", 3 * CHUNK)
+    writer = HashingWriter(work / "upload", limit=len(data))
+    writer.write(data)
+    spooled = writer.finish()
+    writer.close()
+    assert spooled.sha256 == hashlib.sha256(data).hexdigest()

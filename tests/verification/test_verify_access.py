@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from flask.testing import FlaskClient
 
 from registry import create_app
 from registry.errors import problem_type
+from registry.ratelimit import ThreadSafeMemoryStorage, storage_uri
 from registry.settings import Settings
 from tests.factories import Studio
 from tests.media import assets
@@ -109,3 +112,38 @@ def test_verifying_an_object_needs_a_token_and_the_own_prefix(
     theirs = studio.post("/v1/verify", json={"key": f"orgs/{other_studio.org_id}/x.jpg"})
     assert theirs.status_code == 403
     assert theirs.json["type"] == problem_type("object-outside-prefix")
+
+
+def test_the_embedded_rate_limit_storage_is_the_thread_safe_one(limited_app: Flask) -> None:
+    limiter = limited_app.extensions["registry.limiter"]
+    assert isinstance(limiter.storage, ThreadSafeMemoryStorage)
+    assert storage_uri("memory://") == "registry-memory://"
+    assert storage_uri("redis://cache:6379/0") == "redis://cache:6379/0"
+
+
+def test_the_memory_storage_takes_concurrent_hits_without_failing() -> None:
+    # limits' own MemoryStorage starts one expiry timer twice now and then under this load
+    # ("threads can only be started once", a 500 for the request that hit it).
+    storage = ThreadSafeMemoryStorage()
+    failures: list[BaseException] = []
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible to open the race
+
+    def hit() -> None:
+        try:
+            for index in range(4000):
+                storage.incr(f"address-{index % 7}", 1000)
+                storage.acquire_entry(f"window-{index % 5}", 10**6, 1)
+        except BaseException as exc:
+            failures.append(exc)
+
+    try:
+        threads = [threading.Thread(target=hit) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert failures == []
+    assert storage.get("address-0") == 8 * len(range(0, 4000, 7))
