@@ -1,5 +1,6 @@
 """gunicorn settings for `make run` and production (override with GUNICORN_* / REGISTRY_*)."""
 
+import ctypes
 import os
 
 port = os.environ.get("REGISTRY_PORT", "8000")
@@ -44,21 +45,29 @@ def post_fork(server, worker):  # type: ignore[no-untyped-def]
 # size. By default each one above 32 MiB (and, on a request thread's arena, above 64 MiB) is a
 # fresh mmap that the kernel must fault in and zero: ~200,000 page faults for a 115 MB WAV, most
 # of its signing time. With one arena and no mmap, a freed buffer is reused by the next one
-# (85,000 faults; signing 0.69 s -> 0.49 s). The memory goes back to the system after any
-# request that left the worker holding more than _RELEASE_ABOVE bytes over what it held once
-# the app was loaded (post_request: after the response is sent), so the idle worker is smaller
-# than without this. The price: a growing buffer that cannot grow in place is copied rather
+# (85,000 faults; signing 0.69 s -> 0.49 s). Freed memory goes back to the system after any
+# POST that left more than _RELEASE_ABOVE bytes free in the heap (mallinfo2; malloc_trim costs
+# ~2 ms, in post_request: after the response is sent), so the idle worker is smaller than
+# without this. The price: a growing buffer that cannot grow in place is copied rather
 # than remapped, so a signing now and then peaks higher (seen: +60 MB for a 100 MiB MP4, about
 # one signing in eight). REGISTRY_MALLOC_TUNING=0 turns this off.
 _M_TRIM_THRESHOLD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -4, -8
-_RELEASE_ABOVE = 64 * 1024 * 1024
+_RELEASE_ABOVE = 4 * 1024 * 1024
 _libc = None
-_rss_floor = 0
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd",
+            "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost",
+        )
+    ]
 
 
 def _tune_malloc():  # type: ignore[no-untyped-def]
     global _libc
-    import ctypes
     import ctypes.util
 
     try:
@@ -67,24 +76,14 @@ def _tune_malloc():  # type: ignore[no-untyped-def]
         libc.mallopt(_M_MMAP_MAX, 0)
         libc.mallopt(_M_TRIM_THRESHOLD, 1024 * 1024 * 1024)  # trimmed in post_request
         libc.malloc_trim  # noqa: B018 - present, or AttributeError
-    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to tune
+        libc.mallinfo2.restype = _MallInfo2  # glibc >= 2.33
+    except (OSError, AttributeError):  # not glibc (musl, macOS), or too old: nothing to tune
         return
     _libc = libc
 
 
-def _rss():  # type: ignore[no-untyped-def]
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def post_worker_init(worker):  # type: ignore[no-untyped-def]
-    global _rss_floor
-    if _libc is not None:
-        _rss_floor = _rss()
-
-
 def post_request(worker, req, environ, resp):  # type: ignore[no-untyped-def]
-    # Only POSTs sign or verify media; GETs (status reads) skip even the /proc read.
+    # Only POSTs sign or verify media; GETs (status reads) skip even the heap statistics.
     post = environ.get("REQUEST_METHOD") == "POST"
-    if post and _libc is not None and _rss() > _rss_floor + _RELEASE_ABOVE:
+    if post and _libc is not None and _libc.mallinfo2().fordblks > _RELEASE_ABOVE:
         _libc.malloc_trim(0)

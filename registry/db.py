@@ -16,16 +16,31 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry.errors import ServiceUnavailable
 
-JSONColumn = sa.JSON().with_variant(JSONB(), "postgresql")
-# SQL for libpq's own placeholders ($1, $2, ...), as PQprepare takes it.
-_NUMERIC_DOLLAR_DIALECT = postgresql.psycopg.dialect(paramstyle="numeric_dollar")
+
+class JSONDocument(sa.TypeDecorator[Any]):
+    """JSON: JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.
+
+    Like ``sa.JSON().with_variant(JSONB(), "postgresql")``, without importing SQLAlchemy's
+    PostgreSQL dialects (and their asyncio drivers) into a worker that runs on SQLite.
+    """
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(sa.JSON())
+
+
+JSONColumn = JSONDocument()
 
 
 def utcnow() -> datetime:
@@ -185,6 +200,13 @@ class PreparedRead:
     params: list[str]
 
 
+def _numeric_dollar_dialect() -> sa.Dialect:
+    """PostgreSQL SQL with libpq's own placeholders ($1, $2, ...), as PQprepare takes it."""
+    from sqlalchemy.dialects.postgresql import psycopg
+
+    return psycopg.dialect(paramstyle="numeric_dollar")  # type: ignore[no-any-return]
+
+
 class Database:
     """The engines and session factory of one app."""
 
@@ -210,7 +232,7 @@ class Database:
             return dict(row._mapping) if row is not None else None
         prepared = self._compiled.get(statement)
         if prepared is None:
-            compiled = statement.compile(dialect=_NUMERIC_DOLLAR_DIALECT)
+            compiled = statement.compile(dialect=_numeric_dollar_dialect())
             sql = str(compiled).encode()
             prepared = self._compiled[statement] = PreparedRead(
                 # Named by its text: threads compiling at once agree on the name.
