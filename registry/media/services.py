@@ -57,11 +57,13 @@ def sign_media(
 
     The blob is stored before the row is added: a crash leaves at worst an unreferenced blob.
     """
-    now = (now or utcnow()).replace(microsecond=0)
+    now = now or utcnow()
     media_type = sniff(source.path)
+    # The precise moment: a grant that became valid earlier in this second is valid now.
     uses = authorize_uses(
         session, org_id=org_id, uses=metadata.grants, media_kind=media_type.kind, now=now
     )
+    now = now.replace(microsecond=0)  # what the manifest and the record say
     org = session.get(Organization, org_id)
     asset_id = new_id()
     facts = ManifestFacts(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +154,24 @@ def test_media_signed_writes_an_audit_event_and_a_row(
     events = studio.get("/v1/audit/events?action=media.signed").json["items"]
     assert [e["object_id"] for e in events] == [asset["id"]]
     assert events[0]["payload"]["sha256"] == asset["sha256"]
+
+
+def test_a_grant_valid_from_earlier_this_second_covers_signing_now(
+    studio: Studio, work: Path
+) -> None:
+    # A pipeline that registers a grant and signs at once: the grant became valid a fraction
+    # of a second ago, so comparing with a time truncated to the second refused it.
+    while datetime.now(UTC).microsecond > 100_000:  # well clear of the next second
+        time.sleep(0.01)
+    start_of_second = datetime.now(UTC).replace(microsecond=0)
+    grant = studio.grant(
+        media_types=["image"], valid_from=(start_of_second + timedelta(microseconds=1)).isoformat()
+    )
+
+    response = sign_upload(studio, assets.make_png(work), metadata(grant["id"]))
+
+    assert datetime.now(UTC) < start_of_second + timedelta(seconds=1), "too slow to tell"
+    assert response.status_code == 201, response.json
 
 
 def test_get_media_returns_the_asset(studio: Studio, work: Path) -> None:
