@@ -113,15 +113,13 @@ class FollowingDigest:
 class BackgroundDigest:
     """SHA-256 computed on a helper thread while the caller goes on producing the bytes.
 
-    hashlib and file writes let go of the GIL, so parsing a request (or c2pa writing a signed
-    file) and hashing (and writing) it use two cores instead of taking turns on one. With
-    ``write_to``, every piece is also written to that file, in order. Call ``hexdigest`` or
-    ``cancel`` exactly once: either stops the thread.
+    hashlib lets go of the GIL, so c2pa writing a signed file and hashing it use two cores
+    instead of taking turns on one. Call ``hexdigest`` or ``cancel`` exactly once: either stops
+    the thread.
     """
 
-    def __init__(self, *, write_to: BinaryIO | None = None) -> None:
+    def __init__(self) -> None:
         self._hash = hashlib.sha256()
-        self._file = write_to
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_QUEUE_CHUNKS)
         self._cancelled = False
         self._failure: BaseException | None = None
@@ -129,14 +127,9 @@ class BackgroundDigest:
         self._thread.start()
 
     def update(self, data: bytes) -> None:
-        """Hash (and write) ``data`` after what came before; it must not change afterwards."""
+        """Hash ``data`` after what came before; it must not change afterwards."""
         self._raise_failure()
         self._queue.put(data)
-
-    def drain(self) -> None:
-        """Wait until everything handed over is hashed and written."""
-        self._queue.join()
-        self._raise_failure()
 
     def hexdigest(self) -> str:
         self._stop()
@@ -165,8 +158,6 @@ class BackgroundDigest:
                     return
                 if self._failure is None and not self._cancelled:
                     self._hash.update(data)
-                    if self._file is not None:
-                        self._file.write(data)
             except BaseException as exc:  # e.g. a full disk: raised in the caller's thread
                 self._failure = exc
             finally:
