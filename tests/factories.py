@@ -9,10 +9,23 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from registry.auth.services import SCOPES, create_client, create_organization
+from registry.errors import PROBLEM_CONTENT_TYPE, problem_type
 
 ALL_SCOPES = frozenset(SCOPES)
+
+
+def assert_problem(response: TestResponse, status: int, slug: str) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with this status and type; returns its body."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == PROBLEM_CONTENT_TYPE
+    body = response.get_json()
+    assert body["type"] == problem_type(slug)
+    assert body["status"] == status
+    assert body["title"] and body["detail"]
+    return body  # type: ignore[no-any-return]
 
 
 def iso(moment: datetime) -> str:

@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
 from registry.api import operation
 from registry.audit.models import AuditEvent
@@ -22,23 +21,12 @@ from registry.cli import main
 from registry.consent.schemas import SubjectCreate
 from registry.consent.subjects import create_subject
 from registry.db import get_session
-from registry.errors import PROBLEM_CONTENT_TYPE, problem_type
 from registry.settings import Settings
-from tests.factories import Studio, grant_body
+from tests.factories import Studio, assert_problem, grant_body
 
 Counts = Callable[[], dict[str, int]]
 EVENTS = "/v1/audit/events"
 audit_events = AuditEvent.__table__  # type: ignore[attr-defined]
-
-
-def assert_problem(response: TestResponse, status: int, slug: str) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM_CONTENT_TYPE
-    body = response.get_json()
-    assert body["type"] == problem_type(slug)
-    assert body["status"] == status
-    assert body["title"] and body["detail"]
-    return body  # type: ignore[no-any-return]
 
 
 def events(studio: Studio, **query: Any) -> list[dict[str, Any]]:

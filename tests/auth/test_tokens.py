@@ -17,21 +17,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from registry.errors import PROBLEM_CONTENT_TYPE, problem_type
 from registry.settings import Settings
-from tests.factories import Studio
+from tests.factories import Studio, assert_problem
 
 TOKEN_PATH = "/v1/auth/token"
-
-
-def assert_problem(response: TestResponse, status: int, slug: str) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM_CONTENT_TYPE
-    body = response.get_json()
-    assert body["type"] == problem_type(slug)
-    assert body["status"] == status
-    assert body["title"] and body["detail"]
-    return body  # type: ignore[no-any-return]
 
 
 def credentials(studio: Studio, **extra: str) -> dict[str, str]:

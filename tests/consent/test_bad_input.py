@@ -6,17 +6,7 @@ from typing import Any
 
 import pytest
 
-from registry.errors import problem_type
-from tests.factories import Studio, grant_body
-
-
-def _assert_problem(response, status: int, slug: str) -> None:  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    body = response.json
-    assert body["type"] == problem_type(slug)
-    assert body["status"] == status
-    assert body["title"] and body["detail"]
+from tests.factories import Studio, assert_problem, grant_body
 
 
 def test_malformed_json_is_400(studio: Studio, counts) -> None:  # type: ignore[no-untyped-def]
@@ -26,13 +16,13 @@ def test_malformed_json_is_400(studio: Studio, counts) -> None:  # type: ignore[
         data=b'{"subject_id": ',
         headers={**studio.headers, "Content-Type": "application/json"},
     )
-    _assert_problem(response, 400, "malformed-request")
+    assert_problem(response, 400, "malformed-request")
     assert counts() == before
 
 
 def test_json_that_is_not_an_object_is_422(studio: Studio, counts) -> None:  # type: ignore[no-untyped-def]
     before = counts()
-    _assert_problem(studio.post("/v1/subjects", json=["Ada"]), 422, "validation-error")
+    assert_problem(studio.post("/v1/subjects", json=["Ada"]), 422, "validation-error")
     assert counts() == before
 
 
@@ -41,7 +31,7 @@ def test_form_body_on_a_json_endpoint_is_415(studio: Studio, counts) -> None:  #
     response = studio.client.post(
         "/v1/subjects", data={"display_name": "Ada"}, headers=studio.headers
     )
-    _assert_problem(response, 415, "unsupported-media-type")
+    assert_problem(response, 415, "unsupported-media-type")
     assert counts() == before
 
 
@@ -68,7 +58,7 @@ def test_wrong_types_and_shapes_are_422_naming_the_field(
     subject = studio.subject()
     before = counts()
     response = studio.post("/v1/grants", json=grant_body(subject["id"], **change))
-    _assert_problem(response, 422, "validation-error")
+    assert_problem(response, 422, "validation-error")
     assert any(e["loc"].startswith(loc) for e in response.json["errors"]), response.json
     assert counts() == before
 
@@ -80,7 +70,7 @@ def test_missing_fields_are_422(studio: Studio, counts, missing: str) -> None:  
     del body[missing]
     before = counts()
     response = studio.post("/v1/grants", json=body)
-    _assert_problem(response, 422, "validation-error")
+    assert_problem(response, 422, "validation-error")
     assert response.json["errors"][0]["loc"] == f"body.{missing}"
     assert counts() == before
 
@@ -95,7 +85,7 @@ def test_missing_fields_are_422(studio: Studio, counts, missing: str) -> None:  
 )
 def test_overlong_and_empty_fields_are_422(studio: Studio, counts, path: str, body: dict) -> None:  # type: ignore[no-untyped-def,type-arg]
     before = counts()
-    _assert_problem(studio.post(path, json=body), 422, "validation-error")
+    assert_problem(studio.post(path, json=body), 422, "validation-error")
     assert counts() == before
 
 
@@ -103,15 +93,15 @@ def test_overlong_purpose_description_is_422(studio: Studio, counts) -> None:  #
     subject = studio.subject()
     body = grant_body(subject["id"], purposes=[{"category": "ads", "description": "d" * 2001}])
     before = counts()
-    _assert_problem(studio.post("/v1/grants", json=body), 422, "validation-error")
+    assert_problem(studio.post("/v1/grants", json=body), 422, "validation-error")
     assert counts() == before
 
 
 def test_bad_query_parameters_are_422(studio: Studio) -> None:
-    _assert_problem(studio.get("/v1/grants?limit=0"), 422, "validation-error")
-    _assert_problem(studio.get("/v1/grants?limit=abc"), 422, "validation-error")
-    _assert_problem(studio.get("/v1/grants?status=sleeping"), 422, "validation-error")
-    _assert_problem(studio.get("/v1/grants?surprise=1"), 422, "validation-error")
+    assert_problem(studio.get("/v1/grants?limit=0"), 422, "validation-error")
+    assert_problem(studio.get("/v1/grants?limit=abc"), 422, "validation-error")
+    assert_problem(studio.get("/v1/grants?status=sleeping"), 422, "validation-error")
+    assert_problem(studio.get("/v1/grants?surprise=1"), 422, "validation-error")
 
 
 def test_validation_errors_do_not_echo_input(studio: Studio) -> None:
