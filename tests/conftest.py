@@ -101,6 +101,14 @@ def settings(tmp_path: Path, database_url: str, keys_template: Path) -> Settings
 
 
 @pytest.fixture
+def work(tmp_path: Path) -> Path:
+    """A scratch directory for the files a test makes."""
+    directory = tmp_path / "work"
+    directory.mkdir()
+    return directory
+
+
+@pytest.fixture
 def app(settings: Settings) -> Iterator[Flask]:
     app = create_app(settings)
     app.config["TESTING"] = True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +77,3 @@ def sign_upload(studio: Studio, path: Path, meta: dict[str, Any] | str, **kwargs
         )
 
 
-@pytest.fixture
-def work(tmp_path: Path) -> Iterator[Path]:
-    directory = tmp_path / "work"
-    directory.mkdir()
-    yield directory

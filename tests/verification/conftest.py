@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,9 +13,9 @@ from flask.testing import FlaskClient
 
 from registry.keys.c2pa_credential import create_dev_credential
 from registry.media.c2pa_adapter import sign_file
-from registry.settings import Settings
 from tests.factories import Studio
 from tests.media import assets
+from tests.media.conftest import metadata, sign_upload
 
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 
@@ -29,41 +28,16 @@ class Signed:
     source: Path
     asset: dict[str, Any]
     grant: dict[str, Any]
-    mime_type: str
 
 
 def sign_through_api(studio: Studio, source: Path, grant: dict[str, Any], work: Path) -> Signed:
-    meta = {
-        "grants": [
-            {
-                "grant_id": grant["id"],
-                "modalities": ["voice"],
-                "purpose": "advertising",
-                "territory": "US",
-            }
-        ],
-        "generator": {"name": "VoiceForge", "version": "2.1"},
-    }
-    with source.open("rb") as handle:
-        response = studio.client.post(
-            "/v1/media",
-            data={"file": (handle, source.name), "metadata": json.dumps(meta)},
-            headers=studio.headers,
-            content_type="multipart/form-data",
-        )
+    response = sign_upload(studio, source, metadata(grant["id"]))
     assert response.status_code == 201, response.json
     asset = response.json
     content = studio.get(f"/v1/media/{asset['id']}/content")
     path = work / f"signed-{source.name}"
     path.write_bytes(content.get_data())
-    return Signed(path, source, asset, grant, asset["mime_type"])
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    directory = tmp_path / "work"
-    directory.mkdir()
-    return directory
+    return Signed(path, source, asset, grant)
 
 
 @pytest.fixture
@@ -86,7 +60,10 @@ def checks_of(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["check"]: c for c in result["checks"]}
 
 
-def manifest_definition(*, source_type: str | None, consent: bool = False) -> dict[str, Any]:
+def manifest_definition(
+    *, source_type: str | None, consent_grants: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A manifest as another tool would write it; ``consent_grants`` adds our consent assertion."""
     action: dict[str, Any] = {
         "action": "c2pa.created",
         "when": datetime.now(UTC).isoformat(),
@@ -95,8 +72,10 @@ def manifest_definition(*, source_type: str | None, consent: bool = False) -> di
     if source_type:
         action["digitalSourceType"] = IPTC + source_type
     assertions: list[dict[str, Any]] = [{"label": "c2pa.actions", "data": {"actions": [action]}}]
-    if consent:
-        assertions.append({"label": "org.consentregistry.consent", "data": {"grants": []}})
+    if consent_grants is not None:
+        assertions.append(
+            {"label": "org.consentregistry.consent", "data": {"grants": consent_grants}}
+        )
     return {
         "claim_generator_info": [{"name": "OtherTool", "version": "9"}],
         "title": "elsewhere",
@@ -119,6 +98,19 @@ def sign_elsewhere(
     return dest
 
 
+def sign_png(work: Path, credential: Any, definition: dict[str, Any], name: str) -> Path:
+    """A fresh PNG signed with ``definition`` by ``credential``, as ``work/name``."""
+    dest = work / name
+    sign_file(
+        source=assets.make_png(work),
+        dest=dest,
+        mime_type="image/png",
+        manifest=definition,
+        credential=credential,
+    )
+    return dest
+
+
 @pytest.fixture
-def our_credential(app: Flask, settings: Settings):  # type: ignore[no-untyped-def]
+def our_credential(app: Flask):  # type: ignore[no-untyped-def]
     return app.extensions["registry.signing"].credential

@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from registry.media.c2pa_adapter import sign_file
 from tests.factories import Studio
 from tests.media import assets
 from tests.verification.conftest import (
@@ -16,6 +15,7 @@ from tests.verification.conftest import (
     checks_of,
     manifest_definition,
     sign_elsewhere,
+    sign_png,
     verify,
 )
 
@@ -139,13 +139,8 @@ def test_file_signed_by_an_untrusted_ca_warns(client: FlaskClient, work: Path) -
 def test_valid_manifest_without_ai_source_type(
     client: FlaskClient, work: Path, our_credential
 ) -> None:  # type: ignore[no-untyped-def]
-    dest = work / "camera.png"
-    sign_file(
-        source=assets.make_png(work),
-        dest=dest,
-        mime_type="image/png",
-        manifest=manifest_definition(source_type="digitalCapture"),
-        credential=our_credential,
+    dest = sign_png(
+        work, our_credential, manifest_definition(source_type="digitalCapture"), "camera.png"
     )
     result = verify(client, dest).json
     assert result["labelled_ai_generated"] is False
@@ -164,14 +159,8 @@ def test_ai_labelled_file_without_consent_assertion_warns(
     work: Path,
     our_credential,  # type: ignore[no-untyped-def]
 ) -> None:
-    dest = work / "unconsented.png"
-    sign_file(
-        source=assets.make_png(work),
-        dest=dest,
-        mime_type="image/png",
-        manifest=manifest_definition(source_type="trainedAlgorithmicMedia"),
-        credential=our_credential,
-    )
+    definition = manifest_definition(source_type="trainedAlgorithmicMedia")
+    dest = sign_png(work, our_credential, definition, "unconsented.png")
     result = verify(client, dest).json
     consent = checks_of(result)["consent"]
     assert (consent["status"], consent["code"]) == ("warn", "consent.not_claimed")
@@ -184,31 +173,15 @@ def test_consent_assertion_citing_an_unknown_grant_fails(
     work: Path,
     our_credential,  # type: ignore[no-untyped-def]
 ) -> None:
-    definition = manifest_definition(source_type="trainedAlgorithmicMedia")
-    definition["assertions"].append(
-        {
-            "label": "org.consentregistry.consent",
-            "data": {
-                "grants": [
-                    {
-                        "grant_id": "01a1fdcc-5e63-7ad6-a8b4-2859c03b1561",
-                        "sha256": "0" * 64,
-                        "modalities": ["voice"],
-                        "purpose": "ads",
-                        "territory": "US",
-                    }
-                ]
-            },
-        }
-    )
-    dest = work / "forged.png"
-    sign_file(
-        source=assets.make_png(work),
-        dest=dest,
-        mime_type="image/png",
-        manifest=definition,
-        credential=our_credential,
-    )
+    cited = {
+        "grant_id": "01a1fdcc-5e63-7ad6-a8b4-2859c03b1561",
+        "sha256": "0" * 64,
+        "modalities": ["voice"],
+        "purpose": "ads",
+        "territory": "US",
+    }
+    definition = manifest_definition(source_type="trainedAlgorithmicMedia", consent_grants=[cited])
+    dest = sign_png(work, our_credential, definition, "forged.png")
     result = verify(client, dest).json
     assert result["verdict"] == "fail"
     assert checks_of(result)["consent"]["code"] == "consent.unknown_grant"
@@ -221,31 +194,15 @@ def test_wrong_token_hash_is_a_token_mismatch(
     our_credential,  # type: ignore[no-untyped-def]
 ) -> None:
     grant = studio.grant(media_types=["image"])
-    definition = manifest_definition(source_type="trainedAlgorithmicMedia")
-    definition["assertions"].append(
-        {
-            "label": "org.consentregistry.consent",
-            "data": {
-                "grants": [
-                    {
-                        "grant_id": grant["id"],
-                        "sha256": "f" * 64,
-                        "modalities": ["voice"],
-                        "purpose": "advertising",
-                        "territory": "US",
-                    }
-                ]
-            },
-        }
-    )
-    dest = work / "mismatch.png"
-    sign_file(
-        source=assets.make_png(work),
-        dest=dest,
-        mime_type="image/png",
-        manifest=definition,
-        credential=our_credential,
-    )
+    cited = {
+        "grant_id": grant["id"],
+        "sha256": "f" * 64,
+        "modalities": ["voice"],
+        "purpose": "advertising",
+        "territory": "US",
+    }
+    definition = manifest_definition(source_type="trainedAlgorithmicMedia", consent_grants=[cited])
+    dest = sign_png(work, our_credential, definition, "mismatch.png")
     result = verify(client, dest).json
     assert checks_of(result)["consent"]["code"] == "consent.token_mismatch"
     assert result["grants"][0]["token_matches"] is False
