@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
-from registry.errors import RegistryError
+from registry.errors import InternalError
+from registry.keys.keyring import DEV_MARKER, is_development_dir
 
-DEV_MARKER = "DEVELOPMENT-ONLY"
 DEV_CA_FILE = "c2pa-ca.pem"
 DEV_CHAIN_FILE = "c2pa-chain.pem"
 DEV_KEY_FILE = "c2pa-key.pem"
@@ -54,10 +54,9 @@ _LEAF_VALIDITY = dt.timedelta(days=2 * 365)
 _BACKDATE = dt.timedelta(minutes=5)
 
 
-class SigningCredentialError(RegistryError):
+class SigningCredentialError(InternalError):
     """The configured signing credential cannot be loaded or used (a server-side fault)."""
 
-    status = 500
     slug = "signing-credential-unavailable"
     title = "The signing credential is not usable"
 
@@ -78,17 +77,11 @@ class C2paCredential(Protocol):
 class SigningCredential:
     """A certificate chain (leaf first) and its private key, both PEM."""
 
-    cert_chain_pem: bytes
-    private_key_pem: bytes = b""
+    cert_chain_pem: bytes = field(repr=False)
+    private_key_pem: bytes = field(default=b"", repr=False)  # never in a log line
     alg: str = "es256"
     tsa_url: str | None = None
     is_development: bool = False
-
-    def __repr__(self) -> str:  # the key must never end up in a log line
-        return (
-            f"SigningCredential(alg={self.alg!r}, tsa_url={self.tsa_url!r}, "
-            f"is_development={self.is_development!r})"
-        )
 
     def new_signer(self) -> c2pa.Signer:
         """A fresh native signer; the caller owns it and must close it."""
@@ -140,7 +133,7 @@ def load_credential(
         cert_chain_pem=chain_pem,
         private_key_pem=key_pem,
         tsa_url=tsa_url,
-        is_development=(cert_chain.parent / DEV_MARKER).exists(),
+        is_development=is_development_dir(cert_chain.parent),
     )
 
 

@@ -22,6 +22,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 DEV_MARKER = "DEVELOPMENT-ONLY"
 
 
+def is_development_dir(directory: Path) -> bool:
+    """Whether ``directory`` holds keys that ``registry keys init`` generated for development."""
+    return (directory / DEV_MARKER).exists()
+
+
 class KeyRingError(RuntimeError):
     """The key directory is missing or unusable (a deployment problem, not a client's)."""
 
@@ -123,7 +128,7 @@ class KeyRing:
 
     @property
     def is_development(self) -> bool:
-        return (self.directory / DEV_MARKER).exists()
+        return is_development_dir(self.directory)
 
     def _stamp_now(self) -> tuple[int, int]:
         try:

@@ -18,7 +18,8 @@ import c2pa
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from registry.keys.c2pa_credential import DEV_MARKER, SigningCredentialError
+from registry.keys.c2pa_credential import SigningCredentialError
+from registry.keys.keyring import is_development_dir
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +34,16 @@ class KmsSignClient(Protocol):
     ) -> dict[str, Any]: ...
 
 
-def der_to_raw_ecdsa(der: bytes, *, coordinate_bytes: int = ES256_COORDINATE_BYTES) -> bytes:
+def der_to_raw_ecdsa(der: bytes) -> bytes:
     """Convert a DER ECDSA signature to fixed-width big-endian ``r || s`` (COSE / JWS form)."""
     try:
         r, s = decode_dss_signature(der)
     except ValueError as exc:
         raise SigningCredentialError("KMS returned a signature that is not DER ECDSA") from exc
-    limit = 1 << (8 * coordinate_bytes)
+    limit = 1 << (8 * ES256_COORDINATE_BYTES)
     if not (0 < r < limit and 0 < s < limit):
         raise SigningCredentialError("KMS returned a signature for a different curve")
-    return r.to_bytes(coordinate_bytes, "big") + s.to_bytes(coordinate_bytes, "big")
+    return r.to_bytes(ES256_COORDINATE_BYTES, "big") + s.to_bytes(ES256_COORDINATE_BYTES, "big")
 
 
 @dataclass(frozen=True)
@@ -104,5 +105,5 @@ def load_kms_credential(
         key_id=key_id,
         client=client,
         tsa_url=tsa_url,
-        is_development=(cert_chain.parent / DEV_MARKER).exists(),
+        is_development=is_development_dir(cert_chain.parent),
     )

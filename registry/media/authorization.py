@@ -26,17 +26,18 @@ class AuthorizedUse:
 
 def _check_status(grant: ConsentGrant, now: datetime) -> None:
     gid = grant.id
-    if grant.status == "revoked":
+    status = grant.effective_status(now)  # the one rule for "expired", as /status says it
+    if status == "revoked":
         raise errors.GrantRevoked(f"grant {gid} was revoked", grant_id=gid)
-    if grant.status == "suspended":
+    if status == "suspended":
         raise errors.GrantSuspended(f"grant {gid} is suspended", grant_id=gid)
-    if grant.status == "superseded":
+    if status == "superseded":
         raise errors.GrantSuperseded(
             f"grant {gid} was superseded by {grant.superseded_by}; cite the new version",
             grant_id=gid,
             superseded_by=grant.superseded_by,
         )
-    if now >= grant.valid_until:
+    if status == "expired":
         raise errors.GrantExpired(f"grant {gid} expired at {grant.valid_until}", grant_id=gid)
     if now < grant.valid_from:
         raise errors.GrantNotYetValid(f"grant {gid} is valid from {grant.valid_from}", grant_id=gid)

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from registry.errors import RegistryError, UnsupportedMediaType, problem_class
+from registry.errors import (
+    BadRequest,
+    Forbidden,
+    InternalError,
+    NotFound,
+    RegistryError,
+    UnsupportedMediaType,
+    problem_class,
+)
 
 
 class UnsupportedMedia(UnsupportedMediaType):
@@ -41,10 +49,9 @@ class ManifestUnreadable(MalformedMedia):
     title = "The C2PA manifest of the file cannot be read"
 
 
-class ManifestSigningFailed(RegistryError):
+class ManifestSigningFailed(InternalError):
     """Signing failed for a reason on our side: credential, manifest definition, disk (500)."""
 
-    status = 500
     slug = "signing-failed"
     title = "Signing the media failed"
 
@@ -73,19 +80,16 @@ GrantOutOfScope = _refusal("grant-out-of-scope", "The use is outside a cited gra
 CitedGrantNotFound = _refusal("grant-not-found", "A cited grant does not exist")
 
 
-class MediaNotFound(RegistryError):
-    status = 404
+class MediaNotFound(NotFound):
     slug = "media-not-found"
     title = "Media asset not found"
 
 
-class ObjectOutsidePrefix(RegistryError):
-    status = 403
+class ObjectOutsidePrefix(Forbidden):
     slug = "object-outside-prefix"
     title = "The object key is outside the organization's prefix"
 
 
-class MissingUploadPart(RegistryError):
-    status = 400
+class MissingUploadPart(BadRequest):
     slug = "missing-upload-part"
     title = "The multipart upload lacks a required part"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from flask import request
 from pydantic import BaseModel, ValidationError
@@ -44,7 +44,7 @@ def receive_upload(
 
     try:
         form, files = _parse_multipart(stream_factory, limit=limit)
-        return _spooled_parts(form, files, writers, metadata_model)
+        return _spooled_parts(form, files, metadata_model)
     finally:
         for writer in writers:  # parts not kept, and every part when the upload failed
             writer.close()
@@ -53,18 +53,17 @@ def receive_upload(
 def _spooled_parts(
     form: MultiDict[str, str],
     files: MultiDict[str, FileStorage],
-    writers: list[HashingWriter],
     metadata_model: type[BaseModel] | None,
 ) -> tuple[SpooledFile, Any]:
     upload = files.get("file")
     if upload is None:
         raise MissingUploadPart("the upload needs a file part named 'file'")
-    spooled = next(w for w in writers if w is upload.stream).finish()
+    spooled = cast(HashingWriter, upload.stream).finish()  # the stream_factory's writer
     if metadata_model is None:
         return spooled, None
     raw = form.get("metadata")
     if raw is None and "metadata" in files:  # curl -F metadata=@meta.json sends a file part
-        part = next(w for w in writers if w is files["metadata"].stream).finish()
+        part = cast(HashingWriter, files["metadata"].stream).finish()
         if part.size > MAX_METADATA_BYTES:
             raise PayloadTooLarge(f"the metadata part may be at most {MAX_METADATA_BYTES} bytes")
         raw = part.path.read_text(errors="replace")
@@ -107,7 +106,7 @@ def _parse_multipart(
     try:
         if not boundary:
             return MultiDict(), MultiDict()
-        form, files = parser.parse(stream, boundary, get_content_length(environ))
+        form, files = parser.parse(stream, boundary, length)
     except ValueError:
         return MultiDict(), MultiDict()
     if any(len(value.encode()) > MAX_METADATA_BYTES for value in form.values()):
