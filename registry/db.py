@@ -37,10 +37,12 @@ class JSONDocument(sa.TypeDecorator[Any]):
             from sqlalchemy.dialects.postgresql import JSONB
 
             return dialect.type_descriptor(JSONB())
-        return dialect.type_descriptor(sa.JSON())
+        return self.impl_instance
 
 
 JSONColumn = JSONDocument()
+# Execution option of a connection that only reads (SQLite then skips the write lock).
+READ_ONLY = "registry_read_only"
 
 
 def utcnow() -> datetime:
@@ -98,7 +100,10 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: sa.Connection) -> None:
         # A deferred transaction that reads then writes fails at once under a concurrent
         # writer (SQLITE_BUSY_SNAPSHOT); taking the write lock up front makes writers queue.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only connection (Database.read) must not queue behind a writer: in WAL mode
+        # a deferred BEGIN reads a snapshot at once.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class ReadConnections:
@@ -216,7 +221,9 @@ class Database:
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._compiled: dict[Any, PreparedRead] = {}
         # SQLite reads are in-process already; PostgreSQL reads may go to a replica.
-        self._reads = None if url.startswith("sqlite") else ReadConnections(read_url or url)
+        self._reads = (
+            None if self.engine.dialect.name == "sqlite" else ReadConnections(read_url or url)
+        )
 
     # ``statement`` is a Select; SQLAlchemy 2.1 types it variadically, which Any spans.
     def read(self, statement: Any, params: dict[str, str]) -> dict[str, Any] | None:
@@ -227,7 +234,7 @@ class Database:
         query itself.
         """
         if self._reads is None:
-            with self.engine.connect() as connection:
+            with self.engine.connect().execution_options(**{READ_ONLY: True}) as connection:
                 row = connection.execute(statement, params).first()
             return dict(row._mapping) if row is not None else None
         prepared = self._compiled.get(statement)

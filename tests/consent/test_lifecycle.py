@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 import uuid
 
 import pytest
@@ -145,3 +147,23 @@ def test_status_read_survives_the_server_dropping_its_connection(
         assert response.json["status"] == "active"
     finally:
         app.extensions["registry.db"].dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_status_read_does_not_queue_behind_a_writer_on_sqlite(
+    studio: Studio, client: FlaskClient, database_url: str
+) -> None:
+    # A signing request holds SQLite's write lock for its whole c2pa signing and upload.
+    grant = studio.grant()
+    writer = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=1)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        response = client.get(f"/v1/grants/{grant['id']}/status")
+        waited = time.monotonic() - started
+    finally:
+        writer.rollback()
+        writer.close()
+    assert response.status_code == 200
+    assert response.json["status"] == "active"
+    assert waited < 5  # the lock wait would last busy_timeout (30 s)
