@@ -46,8 +46,9 @@ def subject_public(subject: Subject) -> SubjectPublic:
 
 
 def grant_public(grant: ConsentGrant, pseudonym: str | None = None) -> GrantPublic:
-    if pseudonym is None:
-        pseudonym = subjects.pseudonyms(get_session(), {grant.subject_id}).get(grant.subject_id)
+    if pseudonym is None:  # one grant: its subject is usually in the session already
+        subject = get_session().get(Subject, grant.subject_id)
+        pseudonym = subject.pseudonymous_id if subject else None
     return GrantPublic.model_validate(
         {
             **grant.model_dump(),
