@@ -10,9 +10,9 @@ from typing import Any
 
 from registry.media.c2pa_adapter import ManifestReport
 from registry.media.manifest import CONSENT_LABEL, DISCLOSURE_LABEL, TRAINING_LABEL
+from registry.media.schemas import IPTC_SOURCE_TYPE
 from registry.verification.schemas import Check, CheckName
 
-IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 FULLY_GENERATED = {"trainedAlgorithmicMedia"}
 PARTLY_GENERATED = {"compositeWithTrainedAlgorithmicMedia", "compositeSynthetic"}
 _INTEGRITY_NAMES = {
@@ -139,7 +139,7 @@ def source_type(report: ManifestReport) -> str | None:
     value = (action or {}).get("digitalSourceType")
     if not isinstance(value, str):
         return None
-    return value.removeprefix(IPTC)
+    return value.removeprefix(IPTC_SOURCE_TYPE)
 
 
 def is_ai_generated(report: ManifestReport) -> bool:
@@ -220,7 +220,7 @@ def _disclosure(report: ManifestReport) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def regulatory_eu(report: ManifestReport, *, ai: bool) -> Check:
+def regulatory_eu(*, ai: bool) -> Check:
     if not ai:
         return Check(
             check="regulatory_eu",

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from registry.consent.models import ConsentGrant
+from registry.consent.vocabulary import ANY_TERRITORY
 from registry.ids import is_uuid
 from registry.media.models import MediaAsset
 from registry.verification.schemas import Check, GrantVerdict
@@ -60,21 +64,31 @@ def _in_scope(grant: ConsentGrant, claim: dict[str, Any]) -> bool:
     return (
         set(claim.get("modalities") or []) <= set(grant.modalities)
         and claim.get("purpose") in purposes
-        and ("*" in grant.territories or territory in grant.territories)
+        and (ANY_TERRITORY in grant.territories or territory in grant.territories)
     )
 
 
+def cited_grants(session: Session, claims: Iterable[dict[str, Any]]) -> dict[str, ConsentGrant]:
+    """The grants these claims cite that exist here, by id: one query for all of them."""
+    ids = {str(claim.get("grant_id", "")) for claim in claims}
+    ids = {grant_id for grant_id in ids if is_uuid(grant_id)}
+    if not ids:
+        return {}
+    query = sa.select(ConsentGrant).where(col(ConsentGrant.id).in_(ids))
+    return {grant.id: grant for grant in session.scalars(query)}
+
+
 def check_grant(
-    session: Session,
     claim: dict[str, Any],
     *,
+    grants: Mapping[str, ConsentGrant],
     now: datetime,
     signed_at: datetime | None,
     asset: MediaAsset | None,
 ) -> ConsentFinding:
-    """What one cited grant is worth now."""
+    """What one cited grant (looked up in ``grants``, see ``cited_grants``) is worth now."""
     grant_id = str(claim.get("grant_id", ""))
-    grant = session.get(ConsentGrant, grant_id) if is_uuid(grant_id) else None
+    grant = grants.get(grant_id)
     if grant is None:
         unknown = GrantVerdict(
             grant_id=grant_id,

@@ -16,7 +16,12 @@ from registry.media.models import MediaAsset
 from registry.media.sniff import sniff
 from registry.media.spool import SpooledFile
 from registry.verification import checks
-from registry.verification.consent_checks import ConsentFinding, check_grant, consent_check
+from registry.verification.consent_checks import (
+    ConsentFinding,
+    check_grant,
+    cited_grants,
+    consent_check,
+)
 from registry.verification.schemas import (
     Check,
     KnownAsset,
@@ -56,14 +61,16 @@ def _known_asset(
             )
         )
         return session.scalars(query.limit(1)).first(), None
-    by_source = session.scalars(
-        sa.select(MediaAsset).where(col(MediaAsset.source_sha256) == sha256).limit(1)
-    ).first()
+    # One query for both hashes; a match on the source bytes is preferred.
+    found = session.scalars(
+        sa.select(MediaAsset)
+        .where(sa.or_(col(MediaAsset.source_sha256) == sha256, col(MediaAsset.sha256) == sha256))
+        .limit(2)
+    ).all()
+    by_source = next((a for a in found if a.source_sha256 == sha256), None)
     if by_source is not None:
         return by_source, "source_hash"
-    by_signed = session.scalars(
-        sa.select(MediaAsset).where(col(MediaAsset.sha256) == sha256).limit(1)
-    ).first()
+    by_signed = found[0] if found else None
     return by_signed, ("signed_hash" if by_signed else None)
 
 
@@ -115,14 +122,16 @@ def verify_file(
     )
     asset, recovered_from = _known_asset(session, report, source.sha256)
     recovered = recovered_from is not None
-    ai = checks.is_ai_generated(report) or recovered
+    labelled = checks.is_ai_generated(report)  # a recovered file has no manifest, no label
+    ai = labelled or recovered
     summary = _manifest_summary(report)
     claims = _claims(report, asset, recovered)
     signed_at = _parse_time(summary.signed_at if summary else None) or (
         asset.created_at if asset else None
     )
+    grants = cited_grants(session, claims or [])
     findings: list[ConsentFinding] = [
-        check_grant(session, claim, now=now, signed_at=signed_at, asset=asset)
+        check_grant(claim, grants=grants, now=now, signed_at=signed_at, asset=asset)
         for claim in claims or []
     ]
     results: list[Check] = [
@@ -132,16 +141,16 @@ def verify_file(
         checks.ai_label(report, known_generated=asset is not None, recovered=recovered),
         checks.training_mining(report),
         consent_check(findings, claimed=claims is not None, ai_generated=ai),
-        checks.regulatory_eu(report, ai=ai and report.has_manifest),
-        checks.regulatory_cn(report, ai=ai and report.has_manifest),
-        checks.regulatory_ca_sb942(report, ai=ai and report.has_manifest),
+        checks.regulatory_eu(ai=labelled),
+        checks.regulatory_cn(report, ai=labelled),
+        checks.regulatory_ca_sb942(report, ai=labelled),
     ]
     statuses = {c.status for c in results}
     verdict = "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
     return VerifyResult(
         verdict=verdict,
         summary=summarize(verdict, results, summary, ai=ai),
-        labelled_ai_generated=checks.is_ai_generated(report),
+        labelled_ai_generated=labelled,
         checks=results,
         manifest=summary,
         grants=[f.verdict for f in findings],
