@@ -83,9 +83,7 @@ def api_errors() -> Iterator[None]:
     """Every problem the API returns becomes a readable message and exit status 1."""
     try:
         yield
-    except RegistryApiError as exc:
-        raise click.ClickException(exc.describe()) from exc
-    except RegistryUnreachable as exc:
+    except (RegistryApiError, RegistryUnreachable) as exc:  # str() is the readable message
         raise click.ClickException(str(exc)) from exc
 
 
@@ -179,8 +177,7 @@ def verify(
         with RegistryClient(url, client_id, client_secret) as registry:
             result = registry.verify_media(file)
     except (RegistryApiError, RegistryUnreachable) as exc:
-        message = exc.describe() if isinstance(exc, RegistryApiError) else str(exc)
-        console.print(f"[red]error:[/] {message}")
+        console.print(f"[red]error:[/] {exc}")
         raise SystemExit(3) from exc
     if as_json:
         click.echo(json.dumps(result, indent=2))

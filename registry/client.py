@@ -142,18 +142,34 @@ class RegistryClient:
         self._http.close()
 
     def _send(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> httpx.Response:
-        headers = kwargs.pop("headers", {})
-        if auth:
-            headers["Authorization"] = f"Bearer {self.access_token()}"
+        headers = self._auth_headers() if auth else {}
         try:
             response = self._http.request(method, path, headers=headers, **kwargs)
         except httpx.TransportError as exc:
             raise RegistryUnreachable(
                 f"cannot reach the registry at {self.base_url}: {exc}"
             ) from exc
-        if response.status_code >= 400:
-            raise RegistryApiError(response.status_code, _problem(response))
+        _raise_for_problem(response)
         return response
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token()}"}
+
+    def _post_file(
+        self, url: str, path: Path, *, progress: Progress | None, auth: bool = True, **kwargs: Any
+    ) -> httpx.Response:
+        """POST ``path`` as the multipart ``file`` part, streamed from disk."""
+        with path.open("rb") as handle:
+            body: Any = handle
+            if progress is not None:
+                body = _ReadProgress(handle, path.stat().st_size, progress)
+            return self._send(
+                "POST",
+                url,
+                auth=auth,
+                files={"file": (path.name, body, "application/octet-stream")},
+                **kwargs,
+            )
 
     def access_token(self) -> str:
         """A valid access token, renewed a minute before it expires."""
@@ -201,31 +217,16 @@ class RegistryClient:
         }
         if title:
             metadata["title"] = title
-        with path.open("rb") as handle:
-            body: Any = handle
-            if progress is not None:
-                body = _ReadProgress(handle, path.stat().st_size, progress)
-            response = self._send(
-                "POST",
-                "/v1/media",
-                files={"file": (path.name, body, "application/octet-stream")},
-                data={"metadata": json.dumps(metadata)},
-            )
+        response = self._post_file(
+            "/v1/media", path, progress=progress, data={"metadata": json.dumps(metadata)}
+        )
         return MediaAsset.from_json(response.json())
 
     def verify_media(self, path: str | Path, *, progress: Progress | None = None) -> dict[str, Any]:
         """The registry's verdict on a file (see the VerifyResult schema); nothing is stored."""
-        path = Path(path)
-        with path.open("rb") as handle:
-            body: Any = handle
-            if progress is not None:
-                body = _ReadProgress(handle, path.stat().st_size, progress)
-            response = self._send(
-                "POST",
-                "/v1/verify",
-                auth=self._credentials[0] is not None,
-                files={"file": (path.name, body, "application/octet-stream")},
-            )
+        response = self._post_file(
+            "/v1/verify", Path(path), progress=progress, auth=self._credentials[0] is not None
+        )
         return response.json()  # type: ignore[no-any-return]
 
     def get_media(self, media_id: str) -> MediaAsset:
@@ -239,7 +240,7 @@ class RegistryClient:
         request = self._http.build_request(
             "GET",
             f"/v1/media/{media_id}/content",
-            headers={"Authorization": f"Bearer {self.access_token()}"},
+            headers=self._auth_headers(),
         )
         response = self._stream(request)
         if response.status_code == 302:
@@ -264,8 +265,13 @@ class RegistryClient:
             raise RegistryUnreachable(f"cannot reach {request.url.host}: {exc}") from exc
         if response.status_code >= 400:
             response.read()
-            raise RegistryApiError(response.status_code, _problem(response))
+        _raise_for_problem(response)
         return response
+
+
+def _raise_for_problem(response: httpx.Response) -> None:
+    if response.status_code >= 400:
+        raise RegistryApiError(response.status_code, _problem(response))
 
 
 def _problem(response: httpx.Response) -> dict[str, Any]:
