@@ -41,7 +41,24 @@ def _emit(data: dict[str, str], as_json: bool) -> None:
             click.echo(f"{key}: {value}")
 
 
-@click.group()
+_MEDIA_COMMANDS = frozenset({"sign", "verify"})  # commands defined in registry.cli_media
+
+
+class _RegistryGroup(click.Group):
+    """The command group; the pipeline commands (httpx, rich) load only when they are used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *_MEDIA_COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _MEDIA_COMMANDS:
+            from registry import cli_media
+
+            return getattr(cli_media, cmd_name)  # type: ignore[no-any-return]
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_RegistryGroup)
 def main() -> None:
     """Consent Registry administration."""
 
@@ -181,12 +198,3 @@ def demo() -> None:
     click.echo(f"  REGISTRY_CLIENT_SECRET={secret}")
     click.echo(f"  org_id={org.id}")
 
-
-def _add_media_commands() -> None:
-    from registry.cli_media import sign, verify
-
-    main.add_command(sign)
-    main.add_command(verify)
-
-
-_add_media_commands()
