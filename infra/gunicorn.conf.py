@@ -82,8 +82,14 @@ def _tune_malloc():  # type: ignore[no-untyped-def]
     _libc = libc
 
 
+_MEDIA_PATHS = ("/v1/media", "/v1/verify", "/verify")  # the requests that sign or verify files
+
+
 def post_request(worker, req, environ, resp):  # type: ignore[no-untyped-def]
-    # Only POSTs sign or verify media; GETs (status reads) skip even the heap statistics.
-    post = environ.get("REQUEST_METHOD") == "POST"
-    if post and _libc is not None and _libc.mallinfo2().fordblks > _RELEASE_ABOVE:
+    # Only POSTs of media leave big buffers behind; other requests skip even the heap
+    # statistics (mallinfo2 walks the free lists under the one arena's lock).
+    media = environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO", "").startswith(
+        _MEDIA_PATHS
+    )
+    if media and _libc is not None and _libc.mallinfo2().fordblks > _RELEASE_ABOVE:
         _libc.malloc_trim(0)

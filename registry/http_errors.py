@@ -54,7 +54,7 @@ def _http_error(error: HTTPException) -> Response:
     else:
         problem = cls(error.description)
     response = problem_response(problem)
-    allow = error.get_response().headers.get("Allow") if code == 405 else None
+    allow = ", ".join(getattr(error, "valid_methods", None) or ()) if code == 405 else None
     if allow:
         response.headers["Allow"] = allow
     return response

@@ -26,10 +26,9 @@ from registry.media.errors import (
     UnsupportedMedia,
 )
 from registry.media.sniff import SUPPORTED_MIME_TYPES, check_complete
-from registry.media.spool import DigestingSink
+from registry.media.spool import CHUNK, DigestingSink
 
 ACTIONS_LABELS = ("c2pa.actions.v2", "c2pa.actions")  # c2pa 0.38 writes v2 for "c2pa.actions"
-_CHUNK = 1024 * 1024
 # RIFF containers: c2pa writes them whole, then goes back to fix the RIFF size at offset 4, so
 # hashing them while they are written is wasted work (and memory: its writes are ~10 MB each).
 _REWRITTEN_BY_C2PA = frozenset({"audio/wav", "image/webp"})
@@ -159,10 +158,10 @@ def _sign(
         c2pa.Context.from_dict(settings) as context,
         c2pa.Builder(definition, context=context) as builder,
         make_signer(credential) as signer,
-        source.open("rb", buffering=_CHUNK) as source_stream,
+        source.open("rb", buffering=CHUNK) as source_stream,
         # c2pa writes BMFF (MP4, MOV, M4A) 8 KiB at a time, each write a ctypes callback:
         # with Python's default 8 KiB buffer every one of them is also a system call.
-        cast(BufferedRandom, dest.open("w+b", buffering=_CHUNK)) as dest_file,
+        cast(BufferedRandom, dest.open("w+b", buffering=CHUNK)) as dest_file,
     ):
         sink = DigestingSink(dest_file, hashing=mime_type not in _REWRITTEN_BY_C2PA)
         try:
