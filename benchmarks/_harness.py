@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -246,3 +247,14 @@ def run_wrk(
     p99 = _ms(re.search(r"^\s*99%\s+(\S+)\s*$", output, re.M).group(1))  # type: ignore[union-attr]
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     return LoadResult(rps, p50, p99, int(non_2xx.group(1)) if non_2xx else 0)
+
+
+def sha256_mb_s(megabytes: int = 256) -> float:
+    """SHA-256 throughput of hashlib on this machine in MB/s (best of three over one buffer)."""
+    buffer = hashlib.shake_256(b"sha").digest(1 << 20) * megabytes
+    best = 0.0
+    for _ in range(3):
+        started = time.perf_counter()
+        hashlib.sha256(buffer).digest()
+        best = max(best, len(buffer) / 1e6 / (time.perf_counter() - started))
+    return best

@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._harness import ROOT, PeakRss, gunicorn, seaweedfs, settle
+from benchmarks._harness import ROOT, PeakRss, gunicorn, seaweedfs, settle, sha256_mb_s
 
 MB = 1_000_000
 BUCKET = "bench-media"
@@ -218,17 +218,6 @@ def worker_pid(gunicorn_pid: int) -> int:
     if len(workers) != 1:
         raise RuntimeError(f"expected one gunicorn worker, found {len(workers)}")
     return int(workers[0].pid)
-
-
-def sha256_mb_s(megabytes: int = 256) -> float:
-    """SHA-256 throughput of hashlib on this machine (best of three over one buffer)."""
-    buffer = hashlib.shake_256(b"sha").digest(1 << 20) * megabytes
-    best = 0.0
-    for _ in range(3):
-        started = time.perf_counter()
-        hashlib.sha256(buffer).digest()
-        best = max(best, len(buffer) / MB / (time.perf_counter() - started))
-    return best
 
 
 def measure(args: argparse.Namespace, tmp: Path) -> tuple[list[Row], str]:

@@ -28,7 +28,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks._harness import gunicorn, postgres_schema, run_wrk  # noqa: E402
+from benchmarks._harness import gunicorn, postgres_schema, run_wrk, sha256_mb_s  # noqa: E402
 from registry.keys.c2pa_credential import DEV_CA_FILE, create_dev_credential  # noqa: E402
 from registry.media.c2pa_adapter import sign_file  # noqa: E402
 from tests.media import assets  # noqa: E402
@@ -147,12 +147,7 @@ def main() -> int:
                     seconds=args.seconds,
                     script=wrk_post_script(jpeg, work),
                 )
-    buffer = bytes(64 * 1024 * 1024)
-    started = time.perf_counter()
-    import hashlib
-
-    hashlib.sha256(buffer).hexdigest()
-    sha_mbs = len(buffer) / 1e6 / (time.perf_counter() - started)
+    sha_mbs = sha256_mb_s()
     print(
         f"{'file':<14}{'MB':>8}{'bare s':>10}{'raw s':>10}{'ratio':>8}{'multipart s':>13}{'ratio':>8}"
     )
