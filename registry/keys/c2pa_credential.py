@@ -10,7 +10,10 @@ and outlive a credential rotation.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -168,15 +171,18 @@ def create_dev_credential(directory: Path, *, label: str = "") -> DevCredential:
 
     Idempotent: existing files are reused, so restarts keep signing with the same key and
     files signed earlier stay verifiable. ``label`` distinguishes several dev CAs (tests).
+    Safe across processes: gunicorn's workers all start here, and without the lock two of them
+    could each write a key and a chain and pair one's chain with the other's key.
     """
     directory.mkdir(parents=True, exist_ok=True)
     paths = (directory / DEV_CA_FILE, directory / DEV_CHAIN_FILE, directory / DEV_KEY_FILE)
     ca_path, chain_path, key_path = paths
-    if not all(path.exists() for path in paths):
-        _write_dev_files(ca_path=ca_path, chain_path=chain_path, key_path=key_path, label=label)
-    (directory / DEV_MARKER).write_text(
-        "These C2PA keys were generated for development. Never use them in production.\n"
-    )
+    with _exclusive(directory / ".lock"):
+        if not all(path.exists() for path in paths):
+            _write_dev_files(ca_path=ca_path, chain_path=chain_path, key_path=key_path, label=label)
+        (directory / DEV_MARKER).write_text(
+            "These C2PA keys were generated for development. Never use them in production.\n"
+        )
     return DevCredential(
         directory=directory,
         ca_path=ca_path,
@@ -184,6 +190,17 @@ def create_dev_credential(directory: Path, *, label: str = "") -> DevCredential:
         key_path=key_path,
         credential=load_credential(cert_chain=chain_path, private_key=key_path),
     )
+
+
+@contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``lock_path`` (other processes wait)."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _write_dev_files(*, ca_path: Path, chain_path: Path, key_path: Path, label: str) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import c2pa
@@ -44,7 +48,7 @@ def _chain(dev: DevCredential) -> list[x509.Certificate]:
 
 def test_dev_credential_writes_ca_chain_key_and_marker(dev: DevCredential) -> None:
     names = sorted(path.name for path in dev.directory.iterdir())
-    assert names == sorted(["c2pa-ca.pem", "c2pa-chain.pem", "c2pa-key.pem", DEV_MARKER])
+    assert names == sorted([".lock", "c2pa-ca.pem", "c2pa-chain.pem", "c2pa-key.pem", DEV_MARKER])
     assert stat.S_IMODE(dev.key_path.stat().st_mode) == 0o600
     leaf, ca = _chain(dev)
     assert leaf.issuer == ca.subject
@@ -55,6 +59,48 @@ def test_dev_credential_is_idempotent(dev: DevCredential) -> None:
     again = create_dev_credential(dev.directory)
     assert again.credential == dev.credential
     assert again.key_path.read_bytes() == dev.key_path.read_bytes()
+
+
+_CREATE_WHEN_RELEASED = """
+import hashlib, sys, time
+from pathlib import Path
+from registry.keys.c2pa_credential import create_dev_credential
+start = Path(sys.argv[2])
+Path(sys.argv[3]).touch()
+while not start.exists():
+    time.sleep(0.0005)
+print(hashlib.sha256(create_dev_credential(Path(sys.argv[1])).key_path.read_bytes()).hexdigest())
+"""
+
+
+def test_dev_credential_created_once_when_processes_race(tmp_path: Path) -> None:
+    # gunicorn's workers all create the credential at start; each must end with the same
+    # key and a chain that matches it (load_credential checks the pair).
+    directory, start = tmp_path / "keys", tmp_path / "start"
+    racers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                _CREATE_WHEN_RELEASED,
+                str(directory),
+                str(start),
+                str(tmp_path / f"ready-{number}"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for number in range(6)
+    ]
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.glob("ready-*"))) < 6 and time.monotonic() < deadline:
+        time.sleep(0.01)  # every racer imported and waiting
+    start.touch()
+    results = [racer.communicate(timeout=60) for racer in racers]
+    assert [racer.returncode for racer in racers] == [0] * 6, [err for _, err in results]
+    digests = {out.strip() for out, _ in results}
+    assert digests == {hashlib.sha256((directory / "c2pa-key.pem").read_bytes()).hexdigest()}
 
 
 def test_dev_ca_is_a_critical_ca_that_signs_certificates(dev: DevCredential) -> None:
