@@ -92,16 +92,11 @@ def _init_media(app: Flask, settings: Settings) -> None:
 
 def _init_rate_limits(app: Flask, settings: Settings) -> None:
     """Anonymous verification is rate-limited per client address (storage: Redis in prod)."""
-    from flask_limiter import Limiter
-    from flask_limiter.util import get_remote_address
+    from registry.ratelimit import AddressRateLimit
 
-    from registry.ratelimit import storage_uri
-    from registry.verification.views import rate_limit_anonymous
-
-    app.config["RATELIMIT_STORAGE_URI"] = storage_uri(settings.rate_limit_storage_uri)
-    app.config["RATELIMIT_HEADERS_ENABLED"] = True
-    app.config["RATELIMIT_KEY_PREFIX"] = settings.rate_limit_key_prefix
-    limiter = Limiter(get_remote_address)
-    limiter.init_app(app)
-    app.extensions["registry.limiter"] = limiter
-    rate_limit_anonymous(app, limiter)
+    app.extensions["registry.anonymous_verify_limit"] = AddressRateLimit(
+        settings.anonymous_verify_rate,
+        storage=settings.rate_limit_storage_uri,
+        key_prefix=settings.rate_limit_key_prefix,
+        scope="anonymous-verify",
+    )

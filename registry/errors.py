@@ -144,6 +144,15 @@ class TooManyRequests(RegistryError):
     slug = "rate-limited"
     title = "Too many requests"
 
+    def __init__(
+        self, detail: str | None = None, *, retry_after: int | None = None, **extensions: Any
+    ) -> None:
+        super().__init__(detail, **extensions)
+        self.retry_after = retry_after  # seconds until the client may try again
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
+
 
 class ServiceUnavailable(RegistryError):
     status = 503

@@ -37,6 +37,7 @@ def _authorize() -> str | None:
         return require_scopes(["verify"]).org_id
     if not _settings().public_verify:
         raise VerificationNeedsLogin("send an access token with the verify scope")
+    current_app.extensions["registry.anonymous_verify_limit"].hit(request.remote_addr or "")
     return None
 
 
@@ -104,13 +105,3 @@ def verify_page_upload() -> tuple[str, int] | str:
     return render_template(
         "verify.html", result=result, error=None, public=_settings().public_verify
     )
-
-
-def rate_limit_anonymous(app, limiter) -> None:  # type: ignore[no-untyped-def]
-    """Anonymous verification is limited per client address; token holders are not."""
-    rate = app.extensions["registry.settings"].anonymous_verify_rate
-    for endpoint in ("verification.verify", "verification.verify_page_upload"):
-        view = app.view_functions[endpoint]
-        app.view_functions[endpoint] = limiter.limit(
-            rate, exempt_when=lambda: bearer_token() is not None
-        )(view)

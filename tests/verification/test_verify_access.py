@@ -37,6 +37,15 @@ def test_anonymous_verification_is_rate_limited_per_address(limited_app: Flask, 
     limited = verify(client, png)
     assert limited.json["type"] == problem_type("rate-limited")
     assert limited.mimetype == "application/problem+json"
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    # The page for people shares the address's budget and says so on the page.
+    page = client.post("/verify", data={"file": (png.open("rb"), "tone.png")})
+    assert page.status_code == 429
+    assert page.mimetype == "text/html"
+    assert "at most 3 per 1 minute" in page.get_data(as_text=True)
+    # Another address has its own budget.
+    elsewhere = verify(client, png, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert elsewhere.status_code == 200
 
 
 def test_rate_limit_counts_live_in_redis_across_app_instances(
@@ -115,15 +124,16 @@ def test_verifying_an_object_needs_a_token_and_the_own_prefix(
 
 
 def test_the_embedded_rate_limit_storage_is_the_thread_safe_one(limited_app: Flask) -> None:
-    limiter = limited_app.extensions["registry.limiter"]
-    assert isinstance(limiter.storage, ThreadSafeMemoryStorage)
+    limit = limited_app.extensions["registry.anonymous_verify_limit"]
+    assert isinstance(limit.storage, ThreadSafeMemoryStorage)
     assert storage_uri("memory://") == "registry-memory://"
     assert storage_uri("redis://cache:6379/0") == "redis://cache:6379/0"
 
 
 def test_the_memory_storage_takes_concurrent_hits_without_failing() -> None:
     # limits' own MemoryStorage starts one expiry timer twice now and then under this load
-    # ("threads can only be started once", a 500 for the request that hit it).
+    # ("threads can only be started once", a 500 for the request that hit it), and now and then
+    # drops a count when the first hits on one key arrive together (CI saw 4575 of 4576).
     storage = ThreadSafeMemoryStorage()
     failures: list[BaseException] = []
     switch = sys.getswitchinterval()
