@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
@@ -173,16 +174,14 @@ def test_consent_assertion_citing_an_unknown_grant_fails(
     work: Path,
     our_credential,  # type: ignore[no-untyped-def]
 ) -> None:
-    cited = {
-        "grant_id": "01a1fdcc-5e63-7ad6-a8b4-2859c03b1561",
-        "sha256": "0" * 64,
-        "modalities": ["voice"],
-        "purpose": "ads",
-        "territory": "US",
-    }
-    definition = manifest_definition(source_type="trainedAlgorithmicMedia", consent_grants=[cited])
-    dest = sign_png(work, our_credential, definition, "forged.png")
-    result = verify(client, dest).json
+    result = _verify_png_citing(
+        client,
+        work,
+        our_credential,
+        grant_id="01a1fdcc-5e63-7ad6-a8b4-2859c03b1561",
+        token_sha256="0" * 64,
+        purpose="ads",
+    )
     assert result["verdict"] == "fail"
     assert checks_of(result)["consent"]["code"] == "consent.unknown_grant"
 
@@ -194,16 +193,14 @@ def test_wrong_token_hash_is_a_token_mismatch(
     our_credential,  # type: ignore[no-untyped-def]
 ) -> None:
     grant = studio.grant(media_types=["image"])
-    cited = {
-        "grant_id": grant["id"],
-        "sha256": "f" * 64,
-        "modalities": ["voice"],
-        "purpose": "advertising",
-        "territory": "US",
-    }
-    definition = manifest_definition(source_type="trainedAlgorithmicMedia", consent_grants=[cited])
-    dest = sign_png(work, our_credential, definition, "mismatch.png")
-    result = verify(client, dest).json
+    result = _verify_png_citing(
+        client,
+        work,
+        our_credential,
+        grant_id=grant["id"],
+        token_sha256="f" * 64,
+        purpose="advertising",
+    )
     assert checks_of(result)["consent"]["code"] == "consent.token_mismatch"
     assert result["grants"][0]["token_matches"] is False
 
@@ -232,3 +229,24 @@ def test_wrong_extension_does_not_matter(client: FlaskClient, signed_jpeg: Signe
     response = verify(client, signed_jpeg.path, filename="clip.mp4")
     assert response.json["verdict"] == "pass"
     assert response.json["mime_type"] == "image/jpeg"
+
+
+def _verify_png_citing(
+    client: FlaskClient,
+    work: Path,
+    credential: Any,
+    *,
+    grant_id: str,
+    token_sha256: str,
+    purpose: str,
+) -> dict[str, Any]:
+    """Verify a PNG whose manifest (signed by ``credential``) cites one voice grant in the US."""
+    cited = {
+        "grant_id": grant_id,
+        "sha256": token_sha256,
+        "modalities": ["voice"],
+        "purpose": purpose,
+        "territory": "US",
+    }
+    definition = manifest_definition(source_type="trainedAlgorithmicMedia", consent_grants=[cited])
+    return verify(client, sign_png(work, credential, definition, "cited.png")).json  # type: ignore[no-any-return]
