@@ -28,8 +28,15 @@ quality 90, ~0.57 MB: grainy like a photo, not a flat gradient that compresses t
     gunicorn worker during the request, exactly: its VmHWM is reset (5 > /proc/PID/clear_refs)
     before the request and read after it; psutil sampling every 5 ms where that is refused.
 
-Bare and service runs alternate, each after the machine has gone idle; N runs each (default 5
-for the JPEG, 3 for the big files). Times are medians, peak RSS the largest of the N runs.
+(c) Upload only, for the big files after each service run: the same upload citing a grant that
+    does not exist, timed until the 422 problem arrives (received, spooled, hashed, refused).
+    It is the part of every signing the bare pipeline does not have, so ``floor`` =
+    (upload + bare) / bare is the ratio the service would reach if signing and storing cost it
+    exactly what they cost the bare pipeline.
+
+Bare and service runs alternate (``--order blocks``: all bare runs, then all service runs),
+each after the machine has gone idle; N runs each (default 5 for the JPEG, 3 for the big
+files). Times are medians, peak RSS the largest of the N runs.
 "idle" is the RSS just before the timed work (bare: after imports and warm-up; service: the
 worker between requests). Targets: service/bare time <= 1.15 on the WAV and the MP4; service
 peak RSS at most 64 MB above the bare pipeline's. Exit status 1 when a target is missed.
@@ -84,6 +91,7 @@ class Row:
     service_s: list[float] = field(default_factory=list)
     service_idle: list[int] = field(default_factory=list)
     service_peak: list[int] = field(default_factory=list)
+    upload_s: list[float] = field(default_factory=list)
 
 
 def make_photo(directory: Path) -> Path:
@@ -118,8 +126,13 @@ def make_media(directory: Path, *, wav_layout: str, mp4_mib: int) -> list[Media]
     mp4 = make_large_mp4(directory, megabytes=mp4_mib)
     return [
         Media("JPEG 1 MP", make_photo(directory), "image/jpeg", ("likeness",), False),
-        Media(f"WAV 10 min {wav_layout}", make_long_wav(directory, layout=wav_layout),
-              "audio/wav", ("voice",), True),
+        Media(
+            f"WAV 10 min {wav_layout}",
+            make_long_wav(directory, layout=wav_layout),
+            "audio/wav",
+            ("voice",),
+            True,
+        ),
         Media(f"MP4 {mp4_mib} MiB", mp4, "video/mp4", ("voice", "likeness"), True),
     ]
 
@@ -161,7 +174,8 @@ def issue_grant(base_url: str, token: str) -> str:
         subject = http.post("/v1/subjects", json={"display_name": "Bench Voice"})
         subject.raise_for_status()
         body = grant_body(
-            subject.json()["id"], modalities=["voice", "likeness"],
+            subject.json()["id"],
+            modalities=["voice", "likeness"],
             media_types=["image", "audio", "video"],
         )
         grant = http.post("/v1/grants", json=body)
@@ -181,14 +195,19 @@ def manifest_for(url: str, tenant: Tenant, grant_id: str, media: Media) -> dict[
 
     asset_id = new_id()
     facts = ManifestFacts(
-        asset_id=asset_id, title=f"{asset_id}{media.path.suffix}", generator_name="BenchForge",
-        generator_version="1.0", digital_source_type="trainedAlgorithmicMedia",
-        provider=tenant.org_name, provider_id=tenant.org_id,
+        asset_id=asset_id,
+        title=f"{asset_id}{media.path.suffix}",
+        generator_name="BenchForge",
+        generator_version="1.0",
+        digital_source_type="trainedAlgorithmicMedia",
+        provider=tenant.org_name,
+        provider_id=tenant.org_id,
         registry_url=str(Settings().public_url),
         created_at=datetime.now(UTC).replace(microsecond=0),
     )
-    use = GrantUse(grant_id=grant_id, modalities=list(media.modalities), purpose="advertising",
-                   territory="US")
+    use = GrantUse(
+        grant_id=grant_id, modalities=list(media.modalities), purpose="advertising", territory="US"
+    )
     database = Database(url=url)
     try:
         with database.session_scope() as session:
@@ -203,8 +222,12 @@ def bare_run(job: dict[str, Any], directory: Path) -> dict[str, Any]:
     path = directory / "job.json"
     path.write_text(json.dumps(job))
     done = subprocess.run(
-        [sys.executable, str(BARE_CHILD), str(path)], env={**os.environ, **S3_ENV},
-        check=False, capture_output=True, text=True, cwd=ROOT,
+        [sys.executable, str(BARE_CHILD), str(path)],
+        env={**os.environ, **S3_ENV},
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     if done.returncode != 0:
         raise RuntimeError(f"the bare pipeline failed:\n{done.stderr[-3000:]}")
@@ -221,7 +244,7 @@ def worker_pid(gunicorn_pid: int) -> int:
 
 
 def measure(args: argparse.Namespace, tmp: Path) -> tuple[list[Row], str]:
-    from registry.client import GrantUse, RegistryClient
+    from registry.client import GrantUse, RegistryApiError, RegistryClient
     from registry.keys.c2pa_credential import DEV_CHAIN_FILE, DEV_KEY_FILE
     from registry.media.c2pa_adapter import signing_settings
     from registry.settings import Settings
@@ -234,23 +257,31 @@ def measure(args: argparse.Namespace, tmp: Path) -> tuple[list[Row], str]:
     tenant = create_tenant(url)
     rss_method = "VmHWM"
     with seaweedfs(tmp / "seaweedfs") as s3:
-        env = {"REGISTRY_DATABASE_URL": url, "REGISTRY_STORAGE": "s3",
-               "REGISTRY_S3_ENDPOINT_URL": s3.endpoint_url, "REGISTRY_S3_BUCKET": BUCKET}
+        env = {
+            "REGISTRY_DATABASE_URL": url,
+            "REGISTRY_STORAGE": "s3",
+            "REGISTRY_S3_ENDPOINT_URL": s3.endpoint_url,
+            "REGISTRY_S3_BUCKET": BUCKET,
+        }
         threads = int(os.environ.get("REGISTRY_THREADS", "8"))
-        with gunicorn(env, workers=1, threads=threads) as server, RegistryClient(
-            server.base_url, tenant.client_id, tenant.client_secret
-        ) as client:
+        with (
+            gunicorn(env, workers=1, threads=threads) as server,
+            RegistryClient(server.base_url, tenant.client_id, tenant.client_secret) as client,
+        ):
             grant_id = issue_grant(server.base_url, client.access_token())
             keys = server.data_dir / "keys" / "c2pa"
             settings = Settings()  # what the worker reads from the same environment
             job_base = {
-                "alg": "es256", "chain_pem": str(keys / DEV_CHAIN_FILE),
+                "alg": "es256",
+                "chain_pem": str(keys / DEV_CHAIN_FILE),
                 "key_pem": str(keys / DEV_KEY_FILE),
                 "c2pa_settings": signing_settings(thumbnails=settings.c2pa_thumbnails),
-                "endpoint_url": s3.endpoint_url, "bucket": BUCKET,
+                "endpoint_url": s3.endpoint_url,
+                "bucket": BUCKET,
                 "client_options": client_options(),
                 "transfer_options": transfer_options(settings.s3_multipart_threshold_bytes),
-                "warmup_source": str(media[0].path), "workdir": str(tmp),
+                "warmup_source": str(media[0].path),
+                "workdir": str(tmp),
             }
             s3_client = s3.client()
 
@@ -259,40 +290,79 @@ def measure(args: argparse.Namespace, tmp: Path) -> tuple[list[Row], str]:
                 asset = client.sign_media(item.path, [use], "BenchForge@1.0")
                 return media_key(asset.sha256, item.path.suffix.lstrip("."))
 
+            def upload_only(item: Media) -> float:
+                """The same upload citing a grant that does not exist: received, then refused."""
+                use = GrantUse(str(uuid.uuid4()), item.modalities, "advertising", "US")
+                started = time.perf_counter()
+                try:
+                    client.sign_media(item.path, [use], "BenchForge@1.0")
+                except RegistryApiError as exc:
+                    if not exc.type.endswith("/grant-not-found"):
+                        raise
+                else:
+                    raise RuntimeError("a grant that does not exist was accepted")
+                return time.perf_counter() - started
+
             s3_client.delete_object(Bucket=BUCKET, Key=via_service(media[0]))  # warm the worker
             rows = []
+
+            def run_bare(item: Media, row: Row) -> None:
+                key = f"bench/bare/{uuid.uuid4()}{item.path.suffix}"
+                job = {
+                    **job_base,
+                    "source": str(item.path),
+                    "mime_type": item.mime_type,
+                    "key": key,
+                    "definition": manifest_for(url, tenant, grant_id, item),
+                    "warmup_definition": manifest_for(url, tenant, grant_id, media[0]),
+                }
+                settle()
+                bare = bare_run(job, tmp)
+                s3_client.delete_object(Bucket=BUCKET, Key=key)
+                row.bare_s.append(bare["total_s"])
+                row.bare_sign_s.append(bare["sign_s"])
+                row.bare_idle.append(bare["idle_rss"])
+                row.bare_peak.append(bare["peak_rss"])
+                print(
+                    f"  {item.label} bare run {len(row.bare_s)}: {bare['total_s']:.3f} s "
+                    f"(sign {bare['sign_s']:.3f}, upload {bare['upload_s']:.3f}); peak RSS "
+                    f"{bare['peak_rss'] / MB:.0f} MB",
+                    flush=True,
+                )
+
+            def run_service(item: Media, row: Row) -> str:
+                settle()
+                with PeakRss(worker_pid(server.process.pid)) as peak:
+                    row.service_idle.append(peak.current())
+                    started = time.perf_counter()
+                    stored = via_service(item)
+                    row.service_s.append(time.perf_counter() - started)
+                s3_client.delete_object(Bucket=BUCKET, Key=stored)
+                row.service_peak.append(peak.peak)
+                if item.big:
+                    settle()
+                    row.upload_s.append(upload_only(item))
+                print(
+                    f"  {item.label} service run {len(row.service_s)}: "
+                    f"{row.service_s[-1]:.3f} s"
+                    + (f" (upload only {row.upload_s[-1]:.3f} s)" if item.big else "")
+                    + f"; peak RSS {peak.peak / MB:.0f} MB",
+                    flush=True,
+                )
+                return peak.method
+
             for item in media:
                 row = Row(item, item.path.stat().st_size)
                 runs = args.big_runs if item.big else args.small_runs
-                for index in range(runs):
-                    key = f"bench/bare/{uuid.uuid4()}{item.path.suffix}"
-                    job = {
-                        **job_base, "source": str(item.path), "mime_type": item.mime_type,
-                        "key": key, "definition": manifest_for(url, tenant, grant_id, item),
-                        "warmup_definition": manifest_for(url, tenant, grant_id, media[0]),
-                    }
-                    settle()
-                    bare = bare_run(job, tmp)
-                    s3_client.delete_object(Bucket=BUCKET, Key=key)
-                    row.bare_s.append(bare["total_s"])
-                    row.bare_sign_s.append(bare["sign_s"])
-                    row.bare_idle.append(bare["idle_rss"])
-                    row.bare_peak.append(bare["peak_rss"])
-
-                    settle()
-                    with PeakRss(worker_pid(server.process.pid)) as peak:
-                        row.service_idle.append(peak.current())
-                        started = time.perf_counter()
-                        stored = via_service(item)
-                        row.service_s.append(time.perf_counter() - started)
-                    s3_client.delete_object(Bucket=BUCKET, Key=stored)
-                    row.service_peak.append(peak.peak)
-                    rss_method = peak.method
-                    print(f"  {item.label} run {index + 1}/{runs}: bare {bare['total_s']:.3f} s "
-                          f"(sign {bare['sign_s']:.3f}, upload {bare['upload_s']:.3f}), "
-                          f"service {row.service_s[-1]:.3f} s; peak RSS bare "
-                          f"{bare['peak_rss'] / MB:.0f} MB, service {peak.peak / MB:.0f} MB",
-                          flush=True)
+                if args.order == "alternate":
+                    for _ in range(runs):
+                        run_bare(item, row)
+                        rss_method = run_service(item, row)
+                else:  # all bare runs, then all service runs
+                    for _ in range(runs):
+                        run_bare(item, row)
+                    for _ in range(runs):
+                        rss_method = run_service(item, row)
                 rows.append(row)
     return rows, rss_method
 
@@ -305,13 +375,20 @@ def report(rows: list[Row], *, args: argparse.Namespace, rss_method: str, sha: f
     print()
     print(f"machine: {os.cpu_count()} CPUs; SHA-256 (hashlib, 256 MiB buffer): {sha:,.0f} MB/s")
     tuning = "off" if os.environ.get("REGISTRY_MALLOC_TUNING") == "0" else "on"
-    print(f"c2pa-python {c2pa.__version__}, boto3 {boto3.__version__}; SeaweedFS and gunicorn "
-          f"(1 gthread worker, malloc tuning {tuning}) on loopback, SQLite; WAV: {layout}")
-    print(f"time: median of N; peak RSS: largest of N (bare: VmHWM of a fresh process; service: "
-          f"gunicorn worker, {rss_method}); idle: RSS before the work; MB = 10^6 bytes")
-    header = (f"{'file':<21}{'MB':>6}{'N':>3}{'bare s':>8}{'(sign)':>8}{'service s':>10}"
-              f"{'ratio':>7} |{'bare RSS':>9}{'(idle)':>7}{'svc RSS':>8}{'(idle)':>7}"
-              f"{'dRSS':>6}  targets")
+    print(
+        f"c2pa-python {c2pa.__version__}, boto3 {boto3.__version__}; SeaweedFS and gunicorn "
+        f"(1 gthread worker, malloc tuning {tuning}) on loopback, SQLite; WAV: {layout}"
+    )
+    print(
+        f"time: median of N; peak RSS: largest of N (bare: VmHWM of a fresh process; service: "
+        f"gunicorn worker, {rss_method}); idle: RSS before the work; MB = 10^6 bytes"
+    )
+    header = (
+        f"{'file':<21}{'MB':>6}{'N':>3}{'bare s':>8}{'(sign)':>8}{'service s':>10}"
+        f"{'ratio':>7}{'upload':>8}{'floor':>7} |"
+        f"{'bare RSS':>9}{'(idle)':>7}{'svc RSS':>8}{'(idle)':>7}"
+        f"{'dRSS':>6}  targets"
+    )
     print(header)
     print("-" * len(header))
     met = True
@@ -325,12 +402,28 @@ def report(rows: list[Row], *, args: argparse.Namespace, rss_method: str, sha: f
             met &= ratio <= RATIO_TARGET
         checks.append(f"RSS {'ok' if delta <= RSS_TARGET_MB else 'MISSED'}")
         met &= delta <= RSS_TARGET_MB
-        print(f"{row.media.label:<21}{row.size / MB:>6.1f}{len(row.bare_s):>3}{bare:>8.3f}"
-              f"{statistics.median(row.bare_sign_s):>8.3f}{service:>10.3f}{ratio:>7.2f} |"
-              f"{bare_rss:>9.0f}{max(row.bare_idle) / MB:>7.0f}{service_rss:>8.0f}"
-              f"{max(row.service_idle) / MB:>7.0f}{delta:>+6.0f}  {', '.join(checks)}")
-    print(f"targets: service/bare <= {RATIO_TARGET} (WAV, MP4); service peak RSS <= bare + "
-          f"{RSS_TARGET_MB} MB: {'met' if met else 'NOT MET'}")
+        upload = f"{statistics.median(row.upload_s):>8.3f}" if row.upload_s else f"{'':>8}"
+        floor = (
+            f"{(statistics.median(row.upload_s) + bare) / bare:>7.2f}"
+            if row.upload_s
+            else f"{'':>7}"
+        )
+        print(
+            f"{row.media.label:<21}{row.size / MB:>6.1f}{len(row.bare_s):>3}{bare:>8.3f}"
+            f"{statistics.median(row.bare_sign_s):>8.3f}{service:>10.3f}{ratio:>7.2f}"
+            f"{upload}{floor} |"
+            f"{bare_rss:>9.0f}{max(row.bare_idle) / MB:>7.0f}{service_rss:>8.0f}"
+            f"{max(row.service_idle) / MB:>7.0f}{delta:>+6.0f}  {', '.join(checks)}"
+        )
+    print(
+        "upload: the same upload citing a grant that does not exist (received, spooled, hashed, "
+        "refused 422); floor: (upload + bare) / bare, the ratio if signing and storing cost the "
+        "service exactly what they cost the bare pipeline"
+    )
+    print(
+        f"targets: service/bare <= {RATIO_TARGET} (WAV, MP4); service peak RSS <= bare + "
+        f"{RSS_TARGET_MB} MB: {'met' if met else 'NOT MET'}"
+    )
     return met
 
 
@@ -340,6 +433,12 @@ def main() -> int:
     parser.add_argument("--big-runs", type=int, default=3, help="runs for the WAV and the MP4")
     parser.add_argument("--wav", choices=("stereo48", "mono44"), default="stereo48")
     parser.add_argument("--mp4-mib", type=int, default=100)
+    parser.add_argument(
+        "--order",
+        choices=("alternate", "blocks"),
+        default="alternate",
+        help="alternate bare and service runs (default), or all bare runs, then all service runs",
+    )
     args = parser.parse_args()
     sha = sha256_mb_s()
     with tempfile.TemporaryDirectory(prefix="sign-bench-") as tmp:
