@@ -25,7 +25,8 @@ bp = Blueprint("media", __name__)
 SIGN_ERRORS = (400, 401, 403, 404, 413, 415, 422, 503)
 
 
-def _signing() -> services.Signing:
+def current_signing() -> services.Signing:
+    """The app's signing collaborators (storage, credential, limits, spool directory)."""
     return current_app.extensions["registry.signing"]  # type: ignore[no-any-return]
 
 
@@ -39,7 +40,7 @@ def _sign(
     principal: Principal, receive: Callable[[Path], tuple[SpooledFile, MediaMetadata]]
 ) -> Rendered:
     """Receive the source into a private directory, sign it, answer 201 with the asset."""
-    signing = _signing()
+    signing = current_signing()
     with workdir(signing.spool_dir) as directory:
         source, metadata = receive(directory)
         asset = services.sign_media(
@@ -66,7 +67,7 @@ def _sign(
     extra_models=(MediaMetadata,),
 )
 def sign_upload(principal: Principal) -> Rendered:
-    limit = _signing().max_bytes
+    limit = current_signing().max_bytes
     return _sign(
         principal,
         lambda directory: receive_upload(directory, limit=limit, metadata_model=MediaMetadata),
@@ -86,7 +87,7 @@ def sign_upload(principal: Principal) -> Rendered:
 def sign_object(principal: Principal, body: SignObjectRequest) -> Rendered:
     def receive(directory: Path) -> tuple[SpooledFile, MediaMetadata]:
         source = services.fetch_object(
-            _signing(), org_id=principal.org_id, key=body.key, workdir=directory
+            current_signing(), org_id=principal.org_id, key=body.key, workdir=directory
         )
         return source, body
 
@@ -122,7 +123,7 @@ def get_media(principal: Principal, media_id: str) -> MediaAssetPublic:
 )
 def get_media_content(principal: Principal, media_id: str) -> Response:
     asset = services.get_media(get_session(), org_id=principal.org_id, media_id=media_id)
-    signing = _signing()
+    signing = current_signing()
     settings = current_app.extensions["registry.settings"]
     url = signing.storage.presigned_url(asset.storage_key, settings.s3_presign_seconds)
     if url:

@@ -12,9 +12,9 @@ from registry.auth.principal import bearer_token
 from registry.db import get_session
 from registry.errors import PayloadTooLarge, RegistryError
 from registry.media import services as media_services
-from registry.media.services import Signing
 from registry.media.spool import SpooledFile, spool_stream, workdir
 from registry.media.upload import receive_upload
+from registry.media.views import current_signing
 from registry.verification import services
 from registry.verification.errors import VerificationNeedsLogin
 from registry.verification.schemas import VERIFY_UPLOAD_BODY, VerifyObjectRequest, VerifyResult
@@ -44,7 +44,7 @@ def _authorize() -> str | None:
 @contextmanager
 def _received_file(org_id: str | None) -> Iterator[SpooledFile]:
     """The file to verify, spooled and hashed in a private directory that is then removed."""
-    signing: Signing = current_app.extensions["registry.signing"]
+    signing = current_signing()
     limit = signing.max_bytes
     with workdir(signing.spool_dir) as directory:
         if request.mimetype in RAW_TYPES or request.mimetype.startswith(
