@@ -1,8 +1,9 @@
 """The HTTP edge shared by every blueprint.
 
 ``@operation`` is the single place where a request is authenticated, its body and query are
-validated by the same pydantic models that the OpenAPI document is generated from, an
-``Idempotency-Key`` is honoured, and the request's transaction is committed.
+validated by the same pydantic models that the OpenAPI document is generated from, and an
+``Idempotency-Key`` is honoured. The transaction is not its business: every successful
+response commits it (``registry.db``).
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
-from flask import Response, current_app, g, request
+from flask import Response, request
 from pydantic import BaseModel, ValidationError
 
 from registry import idempotency
 from registry.auth.principal import Principal, authenticate_request
 from registry.canonical import canonical_json
-from registry.db import get_session
+from registry.db import commit_request, get_session
 from registry.errors import (
     BadRequest,
     Conflict,
@@ -30,6 +30,7 @@ from registry.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from registry.state import app_state
 
 JSON_MIMETYPE = "application/json"
 FORM_MIMETYPE = "application/x-www-form-urlencoded"
@@ -131,10 +132,7 @@ def _handle(spec: Operation, view: Callable[..., Any], path_params: dict[str, An
     key = request.headers.get("Idempotency-Key") if spec.idempotent else None
     if key is not None and principal is not None:
         return _idempotent(spec, view, kwargs, principal, key, raw_body)
-    result = view(**kwargs)
-    response = render(result, spec.status)
-    commit()
-    return response
+    return render(view(**kwargs), spec.status)
 
 
 def _idempotent(
@@ -158,7 +156,7 @@ def _idempotent(
             session, **lookup, request_sha256=digest, status_code=status, response=payload
         )
         try:
-            commit()
+            commit_request()
         except Conflict:
             # Another request with the same key won the race: answer with its response.
             replay = idempotency.find_replay(get_session(), **lookup, request_sha256=digest)
@@ -167,18 +165,6 @@ def _idempotent(
         else:
             return json_response(payload, status, headers)
     return json_response(replay.response, replay.status_code, {"Idempotent-Replayed": "true"})
-
-
-def commit() -> None:
-    """Commit the request's transaction, if it opened one."""
-    session = g.get("db_session")
-    if session is None:
-        return
-    try:
-        session.commit()
-    except sa.exc.IntegrityError as exc:
-        session.rollback()
-        raise Conflict("the change conflicts with the current state; retry") from exc
 
 
 def require_scopes(scopes: Sequence[str]) -> Principal:
@@ -209,7 +195,7 @@ def validation_problem(exc: ValidationError, where: str) -> ValidationFailed:
 def parse_body(model: type[BaseModel], *, form: bool = False) -> tuple[BaseModel, Any]:
     """Validate the request body; returns the model and the raw parsed document."""
     mimetype = request.mimetype
-    limit = current_app.config["REGISTRY_MAX_JSON_BYTES"]
+    limit = app_state().settings.max_json_bytes
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"a JSON body may be at most {limit} bytes")
     if form and mimetype == FORM_MIMETYPE:

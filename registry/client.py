@@ -1,7 +1,7 @@
 """Python client for pipelines: sign generated media and fetch the signed file.
 
 with RegistryClient("https://registry.example", client_id, client_secret) as registry:
-    asset = registry.sign_media("take-1.wav", grants=[GrantUse(...)], generator="Forge@2.1")
+    asset = registry.sign_media("take-1.wav", grants=[GrantCitation(...)], generator="Forge@2.1")
     registry.download(asset.id, "take-1.signed.wav")
 """
 
@@ -45,7 +45,7 @@ class RegistryUnreachable(Exception):
 
 
 @dataclass(frozen=True)
-class GrantUse:
+class GrantCitation:
     """A grant cited for a file, and the use made of it."""
 
     grant_id: str
@@ -63,7 +63,7 @@ class GrantUse:
 
 
 @dataclass(frozen=True)
-class MediaAsset:
+class SignedMedia:
     id: str
     sha256: str
     source_sha256: str
@@ -78,7 +78,7 @@ class MediaAsset:
     download_url: str
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> MediaAsset:
+    def from_json(cls, data: dict[str, Any]) -> SignedMedia:
         return cls(**{name: data[name] for name in cls.__dataclass_fields__})
 
 
@@ -201,13 +201,13 @@ class RegistryClient:
     def sign_media(
         self,
         path: str | Path,
-        grants: Iterable[GrantUse],
+        grants: Iterable[GrantCitation],
         generator: str | dict[str, str],
         *,
         digital_source_type: str = "trainedAlgorithmicMedia",
         title: str | None = None,
         progress: Progress | None = None,
-    ) -> MediaAsset:
+    ) -> SignedMedia:
         """Upload a generated file with the grants it used; returns the signed asset."""
         path = Path(path)
         metadata: dict[str, Any] = {
@@ -220,7 +220,7 @@ class RegistryClient:
         response = self._post_file(
             "/v1/media", path, progress=progress, data={"metadata": json.dumps(metadata)}
         )
-        return MediaAsset.from_json(response.json())
+        return SignedMedia.from_json(response.json())
 
     def verify_media(self, path: str | Path, *, progress: Progress | None = None) -> dict[str, Any]:
         """The registry's verdict on a file (see the VerifyResult schema); nothing is stored."""
@@ -229,8 +229,8 @@ class RegistryClient:
         )
         return response.json()  # type: ignore[no-any-return]
 
-    def get_media(self, media_id: str) -> MediaAsset:
-        return MediaAsset.from_json(self._send("GET", f"/v1/media/{media_id}").json())
+    def get_media(self, media_id: str) -> SignedMedia:
+        return SignedMedia.from_json(self._send("GET", f"/v1/media/{media_id}").json())
 
     def download(
         self, media_id: str, dest: str | Path, *, progress: Progress | None = None

@@ -1,7 +1,7 @@
 """Engine, per-request session and the column types shared by every table.
 
-The request owns the transaction: services ``add``/``flush``; the API layer commits once the
-view has succeeded and rolls back otherwise.
+The request owns the transaction: services ``add``/``flush``, never commit; every successful
+response commits it (``init_app``) and everything else rolls it back.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g
+from flask import Flask, Response, g
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from registry.errors import ServiceUnavailable
+from registry.errors import Conflict, RegistryError, ServiceUnavailable
 
 
 class JSONDocument(sa.TypeDecorator[Any]):
@@ -278,13 +278,16 @@ class Database:
             self._reads.close()
 
 
-def init_app(app: Flask, database: Database) -> None:
-    app.extensions["registry.db"] = database
+def init_app(app: Flask) -> None:
+    """The request transaction: committed after every successful response, else rolled back."""
+    app.after_request(_commit_on_success)
     app.teardown_appcontext(_close_session)
 
 
 def get_database() -> Database:
-    return current_app.extensions["registry.db"]  # type: ignore[no-any-return]
+    from registry.state import app_state
+
+    return app_state().database
 
 
 def get_session() -> Session:
@@ -294,6 +297,39 @@ def get_session() -> Session:
         session = get_database().sessionmaker()
         g.db_session = session
     return session  # type: ignore[no-any-return]
+
+
+def commit_request() -> None:
+    """Commit the request's transaction now, if it opened one (409 when a constraint fails).
+
+    Every successful response commits anyway (``_commit_on_success``); a view calls this
+    itself only to act on the outcome, as the idempotency replay does.
+    """
+    session = g.get("db_session")
+    if session is None or not session.in_transaction():
+        return
+    try:
+        session.commit()
+    except sa.exc.IntegrityError as exc:
+        session.rollback()
+        raise Conflict("the change conflicts with the current state; retry") from exc
+
+
+def _commit_on_success(response: Response) -> Response:
+    """Commit unless the response is an error: no route can forget to, or commit a failure.
+
+    An error response (4xx, 5xx) leaves the transaction to ``_close_session``, which rolls
+    it back; so does an exception, which Flask turns into an error response first.
+    """
+    if response.status_code >= 400:
+        return response
+    try:
+        commit_request()
+    except RegistryError as error:
+        from registry.http_errors import problem_response
+
+        return problem_response(error)
+    return response
 
 
 def _close_session(_exc: BaseException | None) -> None:

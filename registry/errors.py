@@ -7,7 +7,7 @@ is called, so domain code only ever sees these classes.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 PROBLEM_BASE = "https://consentregistry.org/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -43,15 +43,6 @@ class RegistryError(Exception):
             body["instance"] = instance
         body.update(self.extensions)
         return body
-
-
-E = TypeVar("E", bound=RegistryError)
-
-
-def problem_class(base: type[E], slug: str, title: str) -> type[E]:
-    """A subclass of ``base`` with its own slug and title (one class per refusal reason)."""
-    name = "".join(part.title() for part in slug.split("-"))
-    return type(name, (base,), {"slug": slug, "title": title})  # type: ignore[return-value]
 
 
 def problem_type(slug: str) -> str:

@@ -188,7 +188,7 @@ def export(path: str) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp))
-        init_keys(settings.keys_dir)  # type: ignore[arg-type]
+        init_keys(settings.keys_dir)
         document = build_openapi(create_app(settings))
     Path(path).write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")
 

@@ -9,8 +9,8 @@ from flask import Blueprint, Response, current_app, render_template, send_from_d
 from pydantic import BaseModel
 
 from registry.api import Rendered, operation, render
-from registry.db import get_database
 from registry.openapi import build_openapi
+from registry.state import app_state
 
 bp = Blueprint("ops", __name__)
 SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
@@ -35,19 +35,18 @@ def healthz() -> Health:
     errors=(503,),
 )
 def readyz() -> Health:
-    get_database().ping()
-    storage = current_app.extensions.get("registry.storage")
-    if storage is not None:
-        storage.check()
+    state = app_state()
+    state.database.ping()
+    state.storage.check()
     return Health(status="ready")
 
 
 @bp.get("/openapi.json")
 def openapi_document() -> Response:
-    document = current_app.extensions.get("registry.openapi")
-    if document is None:
-        document = current_app.extensions["registry.openapi"] = build_openapi(current_app)
-    return render(Rendered(document), 200)
+    state = app_state()
+    if state.openapi_document is None:
+        state.openapi_document = build_openapi(current_app)
+    return render(Rendered(state.openapi_document), 200)
 
 
 @bp.get("/docs")

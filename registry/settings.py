@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused in production
+
+
+def _in_data_dir(name: str) -> Callable[[dict[str, Any]], Path]:
+    """A default under the data directory (``data`` lacks it only when it failed validation)."""
+    return lambda data: Path(data.get("data_dir", "var")) / name
+
+
+_DERIVED = frozenset({"database_url", "public_url", "keys_dir", "storage_dir", "public_verify"})
 
 
 class ConfigurationError(RuntimeError):
@@ -21,7 +30,11 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = "development"
     data_dir: Path = Path("var")
     port: int = 8000
-    database_url: str | None = None
+    # Fields whose default comes from another field read it from ``data``, the fields
+    # validated before them (pydantic validates in declaration order).
+    database_url: str = Field(
+        default_factory=lambda data: f"sqlite:///{_in_data_dir('registry.db')(data).as_posix()}"
+    )
     database_pool_size: int = 10
     # Public status reads may go to a read replica.
     database_read_url: str | None = None
@@ -30,13 +43,14 @@ class Settings(BaseSettings):
     # Identity of the service in tokens and manifests.
     issuer: str = "http://127.0.0.1:8000"
     audience: str = "consent-registry"
-    public_url: str | None = None
+    # Where manifests and consent assertions point (the issuer unless it differs).
+    public_url: str = Field(default_factory=lambda data: data.get("issuer", ""))
     access_token_ttl_seconds: int = Field(default=3600, ge=60, le=3600)
-    keys_dir: Path | None = None
+    keys_dir: Path = Field(default_factory=_in_data_dir("keys"))
 
     # Media storage.
     storage: Literal["local", "s3"] = "local"
-    storage_dir: Path | None = None
+    storage_dir: Path = Field(default_factory=_in_data_dir("blobs"))
     s3_endpoint_url: str | None = None
     s3_bucket: str | None = None
     s3_region: str = "us-east-1"
@@ -52,7 +66,8 @@ class Settings(BaseSettings):
     c2pa_thumbnails: bool = False
     trust_anchors: Path | None = None
 
-    public_verify: bool | None = None
+    # Anonymous verification (rate-limited): on in development, off in production.
+    public_verify: bool = Field(default_factory=lambda data: data.get("env") == "development")
     # Remote manifests and OCSP are fetched only when an operator allows it.
     verify_allow_network: bool = False
     rate_limit_storage_uri: str = "memory://"
@@ -61,23 +76,17 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 2 * 1024 * 1024 * 1024
     max_json_bytes: int = 1024 * 1024
 
-    @model_validator(mode="after")
-    def _defaults_from_data_dir(self) -> Settings:
-        if self.database_url is None:
-            self.database_url = f"sqlite:///{(self.data_dir / 'registry.db').as_posix()}"
-        if self.keys_dir is None:
-            self.keys_dir = self.data_dir / "keys"
-        if self.storage_dir is None:
-            self.storage_dir = self.data_dir / "blobs"
-        if self.public_verify is None:
-            self.public_verify = self.env == "development"
-        if self.public_url is None:
-            self.public_url = self.issuer
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _none_means_default(cls, data: Any) -> Any:
+        """An explicit None for a derived field asks for its default, as leaving it out does."""
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (v is None and k in _DERIVED)}
+        return data
 
     @property
     def is_sqlite(self) -> bool:
-        return str(self.database_url).startswith("sqlite")
+        return self.database_url.startswith("sqlite")
 
     def check_production(self) -> None:
         """Refuse development-only settings when ``env`` is production."""

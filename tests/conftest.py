@@ -22,6 +22,7 @@ from registry import create_app, migrate
 from registry.keys.c2pa_credential import create_dev_credential
 from registry.keys.keyring import init_keys
 from registry.settings import Settings
+from registry.state import state_of
 from tests.factories import Studio, table_counts
 
 pytest_plugins = ["tests.s3server"]
@@ -113,7 +114,7 @@ def app(settings: Settings) -> Iterator[Flask]:
     app = create_app(settings)
     app.config["TESTING"] = True
     yield app
-    app.extensions["registry.db"].dispose()
+    state_of(app).database.dispose()
 
 
 @pytest.fixture

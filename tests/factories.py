@@ -13,6 +13,7 @@ from werkzeug.test import TestResponse
 
 from registry.auth.services import SCOPES, create_client, create_organization
 from registry.errors import PROBLEM_CONTENT_TYPE, problem_type
+from registry.state import state_of
 
 ALL_SCOPES = frozenset(SCOPES)
 
@@ -74,7 +75,7 @@ class Studio:
     def create(
         cls, app: Flask, client: FlaskClient, *, name: str, scopes: frozenset[str] = ALL_SCOPES
     ) -> Studio:
-        with app.extensions["registry.db"].session_scope() as session:
+        with state_of(app).database.session_scope() as session:
             org = create_organization(session, name=name, actor="test")
             api_client, secret = create_client(
                 session, org_id=org.id, scopes=scopes, name="test", actor="test"
@@ -121,7 +122,7 @@ class Studio:
 
 
 def table_counts(app: Flask) -> dict[str, int]:
-    engine: sa.Engine = app.extensions["registry.db"].engine
+    engine: sa.Engine = state_of(app).database.engine
     names = sa.inspect(engine).get_table_names()
     with engine.connect() as connection:
         return {

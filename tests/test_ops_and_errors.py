@@ -18,6 +18,7 @@ from werkzeug.test import TestResponse
 from registry import create_app
 from registry.keys.keyring import init_keys
 from registry.settings import Settings
+from registry.state import state_of
 from tests import factories
 from tests.factories import Studio
 
@@ -57,7 +58,7 @@ def app_without_database(tmp_path: Path) -> Iterator[Flask]:
     app = create_app(settings)
     app.config["TESTING"] = True
     yield app
-    app.extensions["registry.db"].dispose()
+    state_of(app).database.dispose()
 
 
 def test_readyz_is_a_503_problem_when_the_database_is_unreachable(

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from registry.pagination import PageQuery
 
 
 class AuditEventPublic(BaseModel):
@@ -26,9 +28,6 @@ class AuditEventList(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` to get the next page")
 
 
-class AuditQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    cursor: Annotated[str, Field(pattern=r"^\d{1,18}$")] | None = None
+class AuditQuery(PageQuery):
     limit: int = Field(default=100, ge=1, le=500)
     action: Annotated[str, Field(max_length=64)] | None = None

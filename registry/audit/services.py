@@ -20,6 +20,7 @@ from sqlmodel import col
 from registry.audit.models import AuditEvent
 from registry.canonical import canonical_json
 from registry.db import utcnow
+from registry.pagination import Page, int_key, keyset_page
 
 GENESIS = "0" * 64
 REGISTRY_CHAIN = "registry"
@@ -147,12 +148,12 @@ def _check_event(event: AuditEvent, prev: str, expected_seq: int) -> str | None:
 
 
 def list_events(
-    session: Session, *, org_id: str, after_seq: int | None, limit: int, action: str | None
-) -> list[AuditEvent]:
+    session: Session, *, org_id: str, cursor: str | None, limit: int, action: str | None
+) -> Page[AuditEvent]:
     """One page of an organization's events in chain order."""
     query = sa.select(AuditEvent).where(col(AuditEvent.chain) == org_id)
-    if after_seq is not None:
-        query = query.where(col(AuditEvent.seq) > after_seq)
     if action:
         query = query.where(col(AuditEvent.action) == action)
-    return list(session.scalars(query.order_by(col(AuditEvent.seq)).limit(limit)))
+    return keyset_page(
+        session, query, key=col(AuditEvent.seq), cursor=cursor, limit=limit, parse=int_key
+    )

@@ -23,16 +23,14 @@ bp = Blueprint("audit", __name__)
     errors=(401, 403, 422),
 )
 def list_events(principal: Principal, query: AuditQuery) -> AuditEventList:
-    rows = services.list_events(
+    page = services.list_events(
         get_session(),
         org_id=principal.org_id,
-        after_seq=int(query.cursor) if query.cursor else None,
-        limit=query.limit + 1,
+        cursor=query.cursor,
+        limit=query.limit,
         action=query.action,
     )
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
     return AuditEventList(
-        items=[AuditEventPublic.model_validate(e, from_attributes=True) for e in rows],
-        next_cursor=str(rows[-1].seq) if more else None,
+        items=[AuditEventPublic.model_validate(e, from_attributes=True) for e in page.items],
+        next_cursor=page.next_cursor,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, g, request
+from flask import g, request
 
 from registry.errors import Unauthorized
 
@@ -21,11 +21,11 @@ class Principal:
 
 
 def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    """The token of an ``Authorization: Bearer`` header (werkzeug parses the header)."""
+    auth = request.authorization
+    if auth is None or auth.type != "bearer" or not auth.token:
         return None
-    return token.strip()
+    return auth.token
 
 
 def authenticate_request() -> Principal:
@@ -37,11 +37,13 @@ def authenticate_request() -> Principal:
     if token is None:
         raise Unauthorized("send an access token: Authorization: Bearer <token>")
     from registry.auth.tokens import verify_access_token
+    from registry.state import app_state
 
-    settings = current_app.extensions["registry.settings"]
+    state = app_state()
+    settings = state.settings
     principal = verify_access_token(
         token,
-        keyring=current_app.extensions["registry.keyring"],
+        keyring=state.keyring,
         issuer=settings.issuer,
         audience=settings.audience,
     )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from urllib.parse import unquote
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
 from registry.api import Rendered, operation
 from registry.auth import services
@@ -14,23 +12,19 @@ from registry.auth.errors import ClientAuthenticationFailed
 from registry.auth.schemas import JWKS, TokenRequest, TokenResponse
 from registry.auth.tokens import issue_access_token
 from registry.db import get_session
+from registry.state import app_state
 
 bp = Blueprint("auth", __name__)
 
 
 def _basic_credentials() -> tuple[str, str] | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
+    """Client credentials from HTTP Basic (RFC 6749 2.3.1: each part form-urlencoded)."""
+    if not request.headers.get("Authorization", "").lower().startswith("basic"):
         return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise ClientAuthenticationFailed("the Basic credentials are malformed") from exc
-    client_id, sep, secret = decoded.partition(":")
-    if not sep:
+    auth = request.authorization  # werkzeug parses the header; None when it cannot
+    if auth is None or auth.type != "basic" or auth.username is None or auth.password is None:
         raise ClientAuthenticationFailed("the Basic credentials are malformed")
-    return unquote(client_id), unquote(secret)
+    return unquote(auth.username), unquote(auth.password)
 
 
 @bp.post("/v1/auth/token")
@@ -52,9 +46,10 @@ def issue_token(body: TokenRequest) -> Rendered:
     session = get_session()
     client = services.authenticate_client(session, client_id=client_id, client_secret=client_secret)
     scopes = services.grantable_scopes(client, body.scope)
-    settings = current_app.extensions["registry.settings"]
+    state = app_state()
+    settings = state.settings
     token = issue_access_token(
-        keyring=current_app.extensions["registry.keyring"],
+        keyring=state.keyring,
         issuer=settings.issuer,
         audience=settings.audience,
         client_id=client.client_id,
@@ -75,5 +70,5 @@ def issue_token(body: TokenRequest) -> Rendered:
     summary="Public keys of access and consent tokens", tags=["auth"], response=JWKS, public=True
 )
 def jwks() -> Rendered:
-    keys = current_app.extensions["registry.keyring"].jwks()
+    keys = app_state().keyring.jwks()
     return Rendered(keys, headers={"Cache-Control": "public, max-age=300"})

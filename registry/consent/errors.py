@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from registry.errors import Conflict, NotFound, RegistryError, problem_class
+from registry.errors import Conflict, NotFound, RegistryError
 
 
 class GrantPolicyViolation(RegistryError):
@@ -11,34 +11,59 @@ class GrantPolicyViolation(RegistryError):
     title = "The grant does not meet the registry's consent policy"
 
 
-def _policy(slug: str, title: str) -> type[GrantPolicyViolation]:
-    return problem_class(GrantPolicyViolation, slug, title)
+class DescriptionNotSpecific(GrantPolicyViolation):
+    slug = "grant-description-not-specific"
+    title = "The purpose description is not specific enough"
 
 
-DescriptionNotSpecific = _policy(
-    "grant-description-not-specific", "The purpose description is not specific enough"
-)
-InvalidPeriod = _policy("grant-invalid-period", "valid_until must be after valid_from")
-MinorRequiresGuardian = _policy(
-    "grant-minor-requires-guardian", "A minor's grant must be signed by a guardian"
-)
-MinorPastMajority = _policy(
-    "grant-minor-past-majority", "A minor's grant must end by their 18th birthday"
-)
-DeceasedRequiresAuthority = _policy(
-    "grant-deceased-requires-authority",
-    "A deceased person's grant needs an estate or authorized representative with evidence",
-)
-GrantorNotAuthorized = _policy(
-    "grant-grantor-not-authorized", "This grantor cannot consent for this subject"
-)
-TrainingTermRequired = _policy(
-    "grant-training-term-required", "Training operations need an explicit training term"
-)
-UnknownModality = _policy("grant-unknown-modality", "Unknown modality")
-UnknownOperation = _policy("grant-unknown-operation", "Unknown operation")
-UnknownTerritory = _policy("grant-unknown-territory", "Unknown territory")
-UnknownMediaType = _policy("grant-unknown-media-type", "Unknown media type")
+class InvalidPeriod(GrantPolicyViolation):
+    slug = "grant-invalid-period"
+    title = "valid_until must be after valid_from"
+
+
+class MinorRequiresGuardian(GrantPolicyViolation):
+    slug = "grant-minor-requires-guardian"
+    title = "A minor's grant must be signed by a guardian"
+
+
+class MinorPastMajority(GrantPolicyViolation):
+    slug = "grant-minor-past-majority"
+    title = "A minor's grant must end by their 18th birthday"
+
+
+class DeceasedRequiresAuthority(GrantPolicyViolation):
+    slug = "grant-deceased-requires-authority"
+    title = "A deceased person's grant needs an estate or authorized representative with evidence"
+
+
+class GrantorNotAuthorized(GrantPolicyViolation):
+    slug = "grant-grantor-not-authorized"
+    title = "This grantor cannot consent for this subject"
+
+
+class TrainingTermRequired(GrantPolicyViolation):
+    slug = "grant-training-term-required"
+    title = "Training operations need an explicit training term"
+
+
+class UnknownModality(GrantPolicyViolation):
+    slug = "grant-unknown-modality"
+    title = "Unknown modality"
+
+
+class UnknownOperation(GrantPolicyViolation):
+    slug = "grant-unknown-operation"
+    title = "Unknown operation"
+
+
+class UnknownTerritory(GrantPolicyViolation):
+    slug = "grant-unknown-territory"
+    title = "Unknown territory"
+
+
+class UnknownMediaType(GrantPolicyViolation):
+    slug = "grant-unknown-media-type"
+    title = "Unknown media type"
 
 
 class SubjectNotFound(NotFound):

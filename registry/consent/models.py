@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from registry.consent.scope import effective_status
 from registry.db import JSONColumn, UTCDateTime, utcnow
 from registry.ids import new_id
 
@@ -75,9 +76,3 @@ class ConsentGrant(SQLModel, table=True):
     def effective_status(self, now: datetime) -> str:
         """The stored status, except that an active grant past ``valid_until`` is expired."""
         return effective_status(self.status, self.valid_until, now)
-
-
-def effective_status(status: str, valid_until: datetime, now: datetime) -> str:
-    if status == "active" and now >= valid_until:
-        return "expired"
-    return status

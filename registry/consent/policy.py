@@ -31,7 +31,7 @@ BLANKET_WORDING = re.compile(
 )
 
 
-def check_grant(terms: GrantTerms, subject: Subject) -> None:
+def check_policy(terms: GrantTerms, subject: Subject) -> None:
     """Raise the first policy violation of ``terms`` for ``subject``."""
     _check_vocabulary(terms)
     _check_descriptions(terms)

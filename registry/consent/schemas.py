@@ -19,6 +19,7 @@ from registry.consent.vocabulary import (
     country_codes,
     currency_codes,
 )
+from registry.pagination import PageQuery
 
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 Code = Annotated[str, Field(min_length=1, max_length=64)]
@@ -202,13 +203,6 @@ class GrantStatus(BaseModel):
     valid_until: datetime
     revoked_at: datetime | None
     version: int
-
-
-class PageQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    cursor: Annotated[str, Field(max_length=200)] | None = None
-    limit: int = Field(default=50, ge=1, le=100)
 
 
 class GrantListQuery(PageQuery):

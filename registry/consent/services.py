@@ -11,14 +11,15 @@ from sqlmodel import col
 
 from registry.audit.services import record_event
 from registry.consent.errors import GrantNotFound, InvalidTransition
-from registry.consent.models import ConsentGrant, Subject, effective_status
-from registry.consent.pagination import decode_cursor
-from registry.consent.policy import check_grant
+from registry.consent.models import ConsentGrant, Subject
+from registry.consent.policy import check_policy
 from registry.consent.schemas import GrantCreate, GrantRevoke, GrantSupersede, GrantTerms
+from registry.consent.scope import effective_status
 from registry.consent.subjects import get_subject
 from registry.consent.tokens import ConsentTokenSigner, token_sha256
 from registry.db import Database, utcnow
 from registry.ids import is_uuid
+from registry.pagination import Page, keyset_page, uuid_key
 
 
 def _new_grant(
@@ -32,7 +33,7 @@ def _new_grant(
     version: int = 1,
     supersedes: str | None = None,
 ) -> ConsentGrant:
-    check_grant(terms, subject)
+    check_policy(terms, subject)
     data = terms.model_dump(mode="json", exclude={"subject_id", "reason"})
     grant = ConsentGrant(
         org_id=org_id,
@@ -114,7 +115,7 @@ def list_grants(
     cursor: str | None,
     limit: int,
     now: datetime | None = None,
-) -> tuple[list[ConsentGrant], str | None]:
+) -> Page[ConsentGrant]:
     """A page of the organization's grants, oldest first, filtered by subject and status."""
     now = now or utcnow()
     query = sa.select(ConsentGrant).where(col(ConsentGrant.org_id) == org_id)
@@ -130,13 +131,9 @@ def list_grants(
         )
     elif status:
         query = query.where(col(ConsentGrant.status) == status)
-    after = decode_cursor(cursor)
-    if after:
-        query = query.where(col(ConsentGrant.id) > after)
-    rows = list(session.scalars(query.order_by(col(ConsentGrant.id)).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1].id if more else None)
+    return keyset_page(
+        session, query, key=col(ConsentGrant.id), cursor=cursor, limit=limit, parse=uuid_key
+    )
 
 
 def _transition(
@@ -178,18 +175,30 @@ def revoke_grant(
     return grant
 
 
-# Pausing and lifting a pause: (allowed from, resulting status, past-tense verb).
-PAUSES = {
-    "suspend": (("active",), "suspended", "suspended"),
-    "resume": (("suspended",), "active", "resumed"),
-}
-
-
-def pause_grant(
-    session: Session, *, org_id: str, grant_id: str, change: str, reason: str, actor: str
+def suspend_grant(
+    session: Session, *, org_id: str, grant_id: str, reason: str, actor: str
 ) -> ConsentGrant:
-    """Suspend a grant (e.g. while a dispute is looked at) or resume a suspended one."""
-    allowed_from, status, verb = PAUSES[change]
+    """Pause an active grant (e.g. while a dispute is looked at): no new use until resumed."""
+    return _pause(session, org_id, grant_id, ("active",), "suspended", "suspended", reason, actor)
+
+
+def resume_grant(
+    session: Session, *, org_id: str, grant_id: str, reason: str, actor: str
+) -> ConsentGrant:
+    """Lift a suspension: the grant is active again."""
+    return _pause(session, org_id, grant_id, ("suspended",), "active", "resumed", reason, actor)
+
+
+def _pause(
+    session: Session,
+    org_id: str,
+    grant_id: str,
+    allowed_from: tuple[str, ...],
+    status: str,
+    verb: str,
+    reason: str,
+    actor: str,
+) -> ConsentGrant:
     grant = _transition(
         session,
         org_id=org_id,

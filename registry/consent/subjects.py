@@ -9,10 +9,10 @@ from sqlmodel import col
 from registry.audit.services import record_event
 from registry.consent.errors import InvalidSubject, SubjectNotFound
 from registry.consent.models import Subject
-from registry.consent.pagination import decode_cursor
 from registry.consent.schemas import SubjectCreate
 from registry.db import utcnow
 from registry.ids import is_uuid, new_token
+from registry.pagination import Page, keyset_page, uuid_key
 
 
 def create_subject(session: Session, *, org_id: str, data: SubjectCreate, actor: str) -> Subject:
@@ -75,13 +75,9 @@ def pseudonyms(session: Session, subject_ids: set[str]) -> dict[str, str]:
 
 def list_subjects(
     session: Session, *, org_id: str, cursor: str | None, limit: int
-) -> tuple[list[Subject], str | None]:
-    """A page of the organization's subjects, oldest first, and the last id if more follow."""
+) -> Page[Subject]:
+    """A page of the organization's subjects, oldest first."""
     query = sa.select(Subject).where(col(Subject.org_id) == org_id)
-    after = decode_cursor(cursor)
-    if after:
-        query = query.where(col(Subject.id) > after)
-    rows = list(session.scalars(query.order_by(col(Subject.id)).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1].id if more else None)
+    return keyset_page(
+        session, query, key=col(Subject.id), cursor=cursor, limit=limit, parse=uuid_key
+    )

@@ -23,7 +23,7 @@ def token_sha256(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def consent_claims(grant: ConsentGrant, *, issuer: str, pseudonym: str) -> dict[str, Any]:
+def token_claims(grant: ConsentGrant, *, issuer: str, pseudonym: str) -> dict[str, Any]:
     """The claims of a grant's token: its scope and period, no names or free text."""
     return {
         "jti": grant.id,
@@ -61,7 +61,7 @@ class ConsentTokenSigner:
     def sign(self, grant: ConsentGrant, *, pseudonym: str) -> str:
         key = self.keyring.active
         return jwt.encode(
-            consent_claims(grant, issuer=self.issuer, pseudonym=pseudonym),
+            token_claims(grant, issuer=self.issuer, pseudonym=pseudonym),
             key.private_key,
             algorithm="ES256",
             headers={"kid": key.kid, "typ": CONSENT_TOKEN_TYPE},

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
 from registry.api import Rendered, json_response, operation
 from registry.auth.principal import Principal
 from registry.consent import services, subjects
 from registry.consent.models import ConsentGrant, Subject
-from registry.consent.pagination import encode_cursor
 from registry.consent.policy import is_minor
 from registry.consent.schemas import (
     GrantCreate,
@@ -21,13 +20,14 @@ from registry.consent.schemas import (
     GrantStatus,
     GrantSupersede,
     GrantTransition,
-    PageQuery,
     SubjectCreate,
     SubjectList,
     SubjectPublic,
 )
 from registry.consent.tokens import ConsentTokenSigner
 from registry.db import get_database, get_session, utcnow
+from registry.pagination import PageQuery
+from registry.state import app_state
 
 bp = Blueprint("consent", __name__)
 WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422)
@@ -35,8 +35,8 @@ READ_ERRORS = (401, 403, 404, 422)
 
 
 def _signer() -> ConsentTokenSigner:
-    settings = current_app.extensions["registry.settings"]
-    return ConsentTokenSigner(current_app.extensions["registry.keyring"], settings.issuer)
+    state = app_state()
+    return ConsentTokenSigner(state.keyring, state.settings.issuer)
 
 
 def subject_public(subject: Subject) -> SubjectPublic:
@@ -99,12 +99,10 @@ def get_subject(principal: Principal, subject_id: str) -> SubjectPublic:
     errors=READ_ERRORS,
 )
 def list_subjects(principal: Principal, query: PageQuery) -> SubjectList:
-    rows, last = subjects.list_subjects(
+    page = subjects.list_subjects(
         get_session(), org_id=principal.org_id, cursor=query.cursor, limit=query.limit
     )
-    return SubjectList(
-        items=[subject_public(s) for s in rows], next_cursor=encode_cursor(last) if last else None
-    )
+    return SubjectList(items=[subject_public(s) for s in page.items], next_cursor=page.next_cursor)
 
 
 @bp.post("/v1/grants")
@@ -149,7 +147,7 @@ def get_grant(principal: Principal, grant_id: str) -> GrantPublic:
     errors=READ_ERRORS,
 )
 def list_grants(principal: Principal, query: GrantListQuery) -> GrantList:
-    rows, last = services.list_grants(
+    page = services.list_grants(
         get_session(),
         org_id=principal.org_id,
         subject_id=query.subject_id,
@@ -157,10 +155,10 @@ def list_grants(principal: Principal, query: GrantListQuery) -> GrantList:
         cursor=query.cursor,
         limit=query.limit,
     )
-    names = subjects.pseudonyms(get_session(), {g.subject_id for g in rows})
+    names = subjects.pseudonyms(get_session(), {g.subject_id for g in page.items})
     return GrantList(
-        items=[grant_public(g, names.get(g.subject_id)) for g in rows],
-        next_cursor=encode_cursor(last) if last else None,
+        items=[grant_public(g, names.get(g.subject_id)) for g in page.items],
+        next_cursor=page.next_cursor,
     )
 
 
@@ -184,34 +182,44 @@ def revoke_grant(principal: Principal, grant_id: str, body: GrantRevoke) -> Gran
     return grant_public(grant)
 
 
-def _pause_view(change: str, summary: str) -> None:
-    """POST /v1/grants/{id}/suspend and /resume share everything but the change."""
-
-    def view(principal: Principal, grant_id: str, body: GrantTransition) -> GrantPublic:
-        grant = services.pause_grant(
-            get_session(),
-            org_id=principal.org_id,
-            grant_id=grant_id,
-            change=change,
-            reason=body.reason,
-            actor=principal.actor,
-        )
-        return grant_public(grant)
-
-    view.__name__ = f"{change}_grant"
-    decorated = operation(
-        summary=summary,
-        tags=["grants"],
-        body=GrantTransition,
-        response=GrantPublic,
-        scopes=["grants:write"],
-        errors=WRITE_ERRORS,
-    )(view)
-    bp.add_url_rule(f"/v1/grants/<grant_id>/{change}", view_func=decorated, methods=["POST"])
+@bp.post("/v1/grants/<grant_id>/suspend")
+@operation(
+    summary="Suspend a grant",
+    tags=["grants"],
+    body=GrantTransition,
+    response=GrantPublic,
+    scopes=["grants:write"],
+    errors=WRITE_ERRORS,
+)
+def suspend_grant(principal: Principal, grant_id: str, body: GrantTransition) -> GrantPublic:
+    grant = services.suspend_grant(
+        get_session(),
+        org_id=principal.org_id,
+        grant_id=grant_id,
+        reason=body.reason,
+        actor=principal.actor,
+    )
+    return grant_public(grant)
 
 
-_pause_view("suspend", "Suspend a grant")
-_pause_view("resume", "Resume a suspended grant")
+@bp.post("/v1/grants/<grant_id>/resume")
+@operation(
+    summary="Resume a suspended grant",
+    tags=["grants"],
+    body=GrantTransition,
+    response=GrantPublic,
+    scopes=["grants:write"],
+    errors=WRITE_ERRORS,
+)
+def resume_grant(principal: Principal, grant_id: str, body: GrantTransition) -> GrantPublic:
+    grant = services.resume_grant(
+        get_session(),
+        org_id=principal.org_id,
+        grant_id=grant_id,
+        reason=body.reason,
+        actor=principal.actor,
+    )
+    return grant_public(grant)
 
 
 @bp.post("/v1/grants/<grant_id>/supersede")

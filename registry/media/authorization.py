@@ -1,4 +1,8 @@
-"""Authorization before generation: do the cited grants cover this exact use, now?"""
+"""Authorization before signing: do the cited grants cover this exact use, now?
+
+The rule itself is ``consent.scope``; this module looks the grants up for the organization
+and turns the rule's answer into signing's problem types.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from registry.consent.models import ConsentGrant
-from registry.consent.vocabulary import ANY_TERRITORY
+from registry.consent.scope import NOT_YET_VALID, Use, scope_gap, status_now
 from registry.ids import is_uuid
 from registry.media import errors
 from registry.media.schemas import GrantUse
-
-GENERATE = "generate"
 
 
 @dataclass(frozen=True)
@@ -24,9 +26,8 @@ class AuthorizedUse:
     use: GrantUse
 
 
-def _check_status(grant: ConsentGrant, now: datetime) -> None:
+def _refuse_status(grant: ConsentGrant, status: str) -> None:
     gid = grant.id
-    status = grant.effective_status(now)  # the one rule for "expired", as /status says it
     if status == "revoked":
         raise errors.GrantRevoked(f"grant {gid} was revoked", grant_id=gid)
     if status == "suspended":
@@ -39,27 +40,8 @@ def _check_status(grant: ConsentGrant, now: datetime) -> None:
         )
     if status == "expired":
         raise errors.GrantExpired(f"grant {gid} expired at {grant.valid_until}", grant_id=gid)
-    if now < grant.valid_from:
+    if status == NOT_YET_VALID:
         raise errors.GrantNotYetValid(f"grant {gid} is valid from {grant.valid_from}", grant_id=gid)
-
-
-def _scope_gap(grant: ConsentGrant, use: GrantUse, media_kind: str) -> str | None:
-    """Why the use is outside the grant's scope, or None when it is inside."""
-    missing = sorted(set(use.modalities) - set(grant.modalities))
-    if missing:
-        return f"modalities {', '.join(missing)} are not granted"
-    if GENERATE not in grant.operations:
-        return "the grant does not allow generation"
-    purposes = {p["category"] for p in grant.purposes} | {
-        p["project_ref"] for p in grant.purposes if p.get("project_ref")
-    }
-    if use.purpose not in purposes:
-        return f"purpose {use.purpose!r} is not one of the grant's purposes"
-    if ANY_TERRITORY not in grant.territories and use.territory not in grant.territories:
-        return f"territory {use.territory} is not granted"
-    if media_kind not in grant.media_types:
-        return f"{media_kind} media is not granted"
-    return None
 
 
 def authorize_uses(
@@ -75,9 +57,17 @@ def authorize_uses(
                 f"grant {use.grant_id} does not exist for this organization",
                 grant_id=use.grant_id,
             )
-        _check_status(grant, now)
-        gap = _scope_gap(grant, use, media_kind)
-        if gap:
-            raise errors.GrantOutOfScope(f"grant {grant.id}: {gap}", grant_id=grant.id)
+        _refuse_status(grant, status_now(grant, now))
+        wanted = Use(
+            modalities=use.modalities,
+            purpose=use.purpose,
+            territory=use.territory,
+            media_kind=media_kind,
+        )
+        gap = scope_gap(grant, wanted)
+        if gap is not None:
+            raise errors.GrantOutOfScope(
+                f"grant {grant.id}: {gap.detail}", grant_id=grant.id, scope=gap.reason
+            )
         authorized.append(AuthorizedUse(grant=grant, use=use))
     return authorized

@@ -1,4 +1,4 @@
-"""The C2PA manifest the registry embeds (the profile in DESIGN.md).
+"""The C2PA manifest the registry embeds (the profile in docs/architecture.md).
 
 Labels the file as AI-generated, says which generator made it, binds it to the consent
 grants it used (by the SHA-256 of their tokens, never by personal data), states the training
@@ -11,18 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from registry.media.authorization import AuthorizedUse
-from registry.media.schemas import IPTC_SOURCE_TYPE
-
-CONSENT_LABEL = "org.consentregistry.consent"
-DISCLOSURE_LABEL = "org.consentregistry.disclosure"
-TRAINING_LABEL = "cawg.training-mining"
-TRAINING_ENTRIES = (
-    "cawg.ai_generative_training",
-    "cawg.ai_training",
-    "cawg.data_mining",
-    "cawg.ai_inference",
+from registry.c2pa.labels import (
+    ACTIONS_LABEL,
+    CONSENT_LABEL,
+    DISCLOSURE_LABEL,
+    IPTC_SOURCE_TYPE,
+    TRAINING_ENTRIES,
+    TRAINING_LABEL,
 )
+from registry.media.authorization import AuthorizedUse
+
 REGISTRY_SOFTWARE = {"name": "Consent Registry", "version": "0.1.0"}
 
 
@@ -53,7 +51,7 @@ def training_use(uses: list[AuthorizedUse]) -> str:
 
 def _actions(facts: ManifestFacts) -> dict[str, Any]:
     return {
-        "label": "c2pa.actions",
+        "label": ACTIONS_LABEL,
         "data": {
             "actions": [
                 {

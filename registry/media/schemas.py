@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from registry.consent.vocabulary import MODALITIES
 
 DIGITAL_SOURCE_TYPES = ("trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia")
-IPTC_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 
 
 class _Request(BaseModel):

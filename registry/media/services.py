@@ -10,18 +10,17 @@ from sqlalchemy.orm import Session
 
 from registry.audit.services import record_event
 from registry.auth.models import Organization
+from registry.c2pa.adapter import sign_file
 from registry.db import utcnow
-from registry.errors import PayloadTooLarge
 from registry.ids import is_uuid, new_id
+from registry.intake.sniff import sniff
+from registry.intake.spool import SpooledFile
 from registry.keys.c2pa_credential import C2paCredential
 from registry.media.authorization import authorize_uses
-from registry.media.c2pa_adapter import sign_file
-from registry.media.errors import MediaNotFound, ObjectOutsidePrefix
+from registry.media.errors import MediaNotFound
 from registry.media.manifest import ManifestFacts, build_manifest
 from registry.media.models import MediaAsset
 from registry.media.schemas import MediaMetadata
-from registry.media.sniff import sniff
-from registry.media.spool import SpooledFile, spool_stream
 from registry.storage import BlobStorage, media_key
 
 
@@ -33,13 +32,7 @@ class Signing:
     credential: C2paCredential
     registry_url: str
     thumbnails: bool
-    max_bytes: int
-    spool_dir: Path  # where uploads are spooled while they are signed or verified
-
-
-def object_prefix(org_id: str) -> str:
-    """Where an organization puts objects it wants signed with ``sign-object``."""
-    return f"orgs/{org_id}/"
+    presign_seconds: int  # how long a download URL of the store stays valid
 
 
 def sign_media(
@@ -58,17 +51,17 @@ def sign_media(
     The blob is stored before the row is added: a crash leaves at worst an unreferenced blob.
     """
     now = now or utcnow()
-    media_type = sniff(source.path)
+    media_format = sniff(source.path)
     # The precise moment: a grant that became valid earlier in this second is valid now.
     uses = authorize_uses(
-        session, org_id=org_id, uses=metadata.grants, media_kind=media_type.kind, now=now
+        session, org_id=org_id, uses=metadata.grants, media_kind=media_format.kind, now=now
     )
     now = now.replace(microsecond=0)  # what the manifest and the record say
     org = session.get(Organization, org_id)
     asset_id = new_id()
     facts = ManifestFacts(
         asset_id=asset_id,
-        title=metadata.title or f"{asset_id}.{media_type.extension}",
+        title=metadata.title or f"{asset_id}.{media_format.extension}",
         generator_name=metadata.generator.name,
         generator_version=metadata.generator.version,
         digital_source_type=metadata.digital_source_type,
@@ -77,17 +70,17 @@ def sign_media(
         registry_url=signing.registry_url,
         created_at=now,
     )
-    dest = workdir / f"signed.{media_type.extension}"
+    dest = workdir / f"signed.{media_format.extension}"
     signed = sign_file(
         source=source.path,
         dest=dest,
-        mime_type=media_type.mime_type,
+        mime_type=media_format.mime_type,
         manifest=build_manifest(uses, facts),
         credential=signing.credential,
         thumbnails=signing.thumbnails,
     )
-    key = media_key(signed.sha256, media_type.extension)
-    signing.storage.put_file(key, dest, media_type.mime_type)
+    key = media_key(signed.sha256, media_format.extension)
+    signing.storage.put_file(key, dest, media_format.mime_type)
     dest.unlink(missing_ok=True)
     asset = MediaAsset(
         id=asset_id,
@@ -95,7 +88,7 @@ def sign_media(
         sha256=signed.sha256,
         source_sha256=source.sha256,
         manifest_id=signed.manifest_label,
-        mime_type=media_type.mime_type,
+        mime_type=media_format.mime_type,
         size=signed.size,
         source_size=source.size,
         storage_key=key,
@@ -127,18 +120,6 @@ def sign_media(
         },
     )
     return asset
-
-
-def fetch_object(signing: Signing, *, org_id: str, key: str, workdir: Path) -> SpooledFile:
-    """Copy an object of the organization's prefix into ``workdir``, hashing it."""
-    if not key.startswith(object_prefix(org_id)) or ".." in key.split("/"):
-        raise ObjectOutsidePrefix(
-            f"sign-object takes keys under {object_prefix(org_id)}", prefix=object_prefix(org_id)
-        )
-    if signing.storage.size(key) > signing.max_bytes:
-        raise PayloadTooLarge(f"media files may be at most {signing.max_bytes} bytes")
-    with signing.storage.open(key) as stream:
-        return spool_stream(stream, workdir / "source", limit=signing.max_bytes)
 
 
 def get_media(session: Session, *, org_id: str, media_id: str) -> MediaAsset:

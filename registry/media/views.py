@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, redirect, send_file
+from flask import Blueprint, redirect, send_file
+from werkzeug.wrappers import Response
 
 from registry.api import Rendered, operation
 from registry.auth.principal import Principal
 from registry.db import get_session
+from registry.intake.spool import SpooledFile
 from registry.media import services
 from registry.media.models import MediaAsset
 from registry.media.schemas import (
@@ -18,16 +20,10 @@ from registry.media.schemas import (
     MediaMetadata,
     SignObjectRequest,
 )
-from registry.media.spool import SpooledFile, workdir
-from registry.media.upload import receive_upload
+from registry.state import app_state
 
 bp = Blueprint("media", __name__)
 SIGN_ERRORS = (400, 401, 403, 404, 413, 415, 422, 503)
-
-
-def current_signing() -> services.Signing:
-    """The app's signing collaborators (storage, credential, limits, spool directory)."""
-    return current_app.extensions["registry.signing"]  # type: ignore[no-any-return]
 
 
 def asset_public(asset: MediaAsset) -> MediaAssetPublic:
@@ -40,12 +36,12 @@ def _sign(
     principal: Principal, receive: Callable[[Path], tuple[SpooledFile, MediaMetadata]]
 ) -> Rendered:
     """Receive the source into a private directory, sign it, answer 201 with the asset."""
-    signing = current_signing()
-    with workdir(signing.spool_dir) as directory:
+    state = app_state()
+    with state.intake.workdir() as directory:
         source, metadata = receive(directory)
         asset = services.sign_media(
             get_session(),
-            signing=signing,
+            signing=state.signing,
             org_id=principal.org_id,
             actor=principal.actor,
             source=source,
@@ -67,10 +63,10 @@ def _sign(
     extra_models=(MediaMetadata,),
 )
 def sign_upload(principal: Principal) -> Rendered:
-    limit = current_signing().max_bytes
+    intake = app_state().intake
     return _sign(
         principal,
-        lambda directory: receive_upload(directory, limit=limit, metadata_model=MediaMetadata),
+        lambda directory: intake.receive_upload(directory, metadata_model=MediaMetadata),
     )
 
 
@@ -86,8 +82,8 @@ def sign_upload(principal: Principal) -> Rendered:
 )
 def sign_object(principal: Principal, body: SignObjectRequest) -> Rendered:
     def receive(directory: Path) -> tuple[SpooledFile, MediaMetadata]:
-        source = services.fetch_object(
-            current_signing(), org_id=principal.org_id, key=body.key, workdir=directory
+        source = app_state().intake.fetch_object(
+            org_id=principal.org_id, key=body.key, directory=directory
         )
         return source, body
 
@@ -123,11 +119,10 @@ def get_media(principal: Principal, media_id: str) -> MediaAssetPublic:
 )
 def get_media_content(principal: Principal, media_id: str) -> Response:
     asset = services.get_media(get_session(), org_id=principal.org_id, media_id=media_id)
-    signing = current_signing()
-    settings = current_app.extensions["registry.settings"]
-    url = signing.storage.presigned_url(asset.storage_key, settings.s3_presign_seconds)
+    signing = app_state().signing
+    url = signing.storage.presigned_url(asset.storage_key, signing.presign_seconds)
     if url:
-        return redirect(url, code=302)  # type: ignore[return-value]
+        return redirect(url, code=302)
     extension = asset.storage_key.rsplit(".", 1)[-1]
     return send_file(
         signing.storage.open(asset.storage_key),

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.media.c2pa_adapter import ManifestReport
-from registry.media.manifest import CONSENT_LABEL, DISCLOSURE_LABEL, TRAINING_LABEL
-from registry.media.schemas import IPTC_SOURCE_TYPE
+from registry.c2pa.adapter import ManifestReport
+from registry.c2pa.labels import CONSENT_LABEL, DISCLOSURE_LABEL, IPTC_SOURCE_TYPE, TRAINING_LABEL
 from registry.verification.schemas import Check, CheckName
 
 FULLY_GENERATED = {"trainedAlgorithmicMedia"}
@@ -289,7 +288,7 @@ def regulatory_ca_sb942(report: ManifestReport, *, ai: bool) -> Check:
     )
 
 
-def consent_claims(report: ManifestReport) -> list[dict[str, Any]] | None:
+def grant_citations(report: ManifestReport) -> list[dict[str, Any]] | None:
     """The grants our consent assertion cites, or None when the file has no such assertion."""
     data = report.assertions.get(CONSENT_LABEL)
     if not isinstance(data, dict):

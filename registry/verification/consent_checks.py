@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from registry.consent.models import ConsentGrant
-from registry.consent.vocabulary import ANY_TERRITORY
+from registry.consent.scope import Use, scope_gap, status_at
 from registry.ids import is_uuid
 from registry.media.models import MediaAsset
 from registry.verification.schemas import Check, GrantVerdict
@@ -44,27 +44,15 @@ class ConsentFinding:
     code: str | None
 
 
-def _status_at(grant: ConsentGrant, moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    if grant.revoked_at is not None and grant.revoked_at <= moment:
-        return "revoked"
-    if moment >= grant.valid_until:
-        return "expired"
-    if moment < grant.valid_from:
-        return "not_yet_valid"
-    return "active"
-
-
-def _in_scope(grant: ConsentGrant, claim: dict[str, Any]) -> bool:
-    purposes = {p.get("category") for p in grant.purposes} | {
-        p.get("project_ref") for p in grant.purposes
-    }
-    territory = claim.get("territory")
-    return (
-        set(claim.get("modalities") or []) <= set(grant.modalities)
-        and claim.get("purpose") in purposes
-        and (ANY_TERRITORY in grant.territories or territory in grant.territories)
+def _claimed_use(claim: dict[str, Any], media_kind: str) -> Use:
+    """The use a consent citation claims; a file the registry labels was generated."""
+    modalities = claim.get("modalities")
+    purpose, territory = claim.get("purpose"), claim.get("territory")
+    return Use(
+        modalities=[str(m) for m in modalities] if isinstance(modalities, list) else [],
+        purpose=purpose if isinstance(purpose, str) else None,
+        territory=territory if isinstance(territory, str) else None,
+        media_kind=media_kind,
     )
 
 
@@ -78,15 +66,20 @@ def cited_grants(session: Session, claims: Iterable[dict[str, Any]]) -> dict[str
     return {grant.id: grant for grant in session.scalars(query)}
 
 
-def check_grant(
+def grant_finding(
     claim: dict[str, Any],
     *,
     grants: Mapping[str, ConsentGrant],
+    media_kind: str,
     now: datetime,
     signed_at: datetime | None,
     asset: MediaAsset | None,
 ) -> ConsentFinding:
-    """What one cited grant (looked up in ``grants``, see ``cited_grants``) is worth now."""
+    """What one cited grant (looked up in ``grants``, see ``cited_grants``) is worth now.
+
+    The use the file claims must lie inside the grant's scope (``consent.scope``) at the
+    time it was signed, when that time is known.
+    """
     grant_id = str(claim.get("grant_id", ""))
     grant = grants.get(grant_id)
     if grant is None:
@@ -102,12 +95,21 @@ def check_grant(
     recorded = next(
         (u for u in (asset.grant_uses if asset else []) if u.get("grant_id") == grant_id), None
     )
-    at_signing = recorded.get("status") if recorded else _status_at(grant, signed_at)
+    used_at: datetime | None = None
+    if recorded:
+        # Signing checked the grant at the precise moment and recorded what it found.
+        at_signing = recorded.get("status")
+    elif signed_at is not None:
+        at_signing, used_at = status_at(grant, signed_at), signed_at
+    else:
+        at_signing = None
+    gap = scope_gap(grant, _claimed_use(claim, media_kind), at=used_at)
     verdict = GrantVerdict(
         grant_id=grant_id,
         status_now=status_now,
         status_at_signing=at_signing,
-        in_scope=_in_scope(grant, claim),
+        in_scope=gap is None,
+        scope_gap=gap.reason if gap else None,
         token_matches=claim.get("sha256") == grant.token_sha256,
         status_url=f"/v1/grants/{grant_id}/status",
     )

@@ -1,10 +1,12 @@
-"""The verification result (the shape in DESIGN.md)."""
+"""The verification result: a verdict, its checks, and what the registry knows of the file."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from registry.consent.scope import GapReason
 
 CheckName = Literal[
     "manifest_present",
@@ -44,6 +46,9 @@ class GrantVerdict(BaseModel):
     status_now: str
     status_at_signing: str | None
     in_scope: bool
+    scope_gap: GapReason | None = Field(
+        default=None, description="Why the claimed use is outside the grant, if it is"
+    )
     token_matches: bool
     status_url: str | None = None
 

@@ -10,17 +10,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from registry.c2pa.adapter import ManifestReport, read_manifest
 from registry.db import utcnow
-from registry.media.c2pa_adapter import ManifestReport, read_manifest
+from registry.intake.sniff import sniff
+from registry.intake.spool import SpooledFile
 from registry.media.models import MediaAsset
-from registry.media.sniff import sniff
-from registry.media.spool import SpooledFile
 from registry.verification import checks
 from registry.verification.consent_checks import (
     ConsentFinding,
-    check_grant,
     cited_grants,
     consent_check,
+    grant_finding,
 )
 from registry.verification.schemas import (
     Check,
@@ -105,7 +105,7 @@ def _claims(
     if recovered and asset is not None:
         # The label is gone: what the registry recorded at signing stands in for it.
         return [{**use, "sha256": use.get("token_sha256")} for use in asset.grant_uses]
-    return checks.consent_claims(report)
+    return checks.grant_citations(report)
 
 
 def verify_file(
@@ -113,10 +113,10 @@ def verify_file(
 ) -> VerifyResult:
     """The verdict on one file (only read: nothing is stored)."""
     now = now or utcnow()
-    media_type = sniff(source.path)
+    media_format = sniff(source.path)
     report = read_manifest(
         path=source.path,
-        mime_type=media_type.mime_type,
+        mime_type=media_format.mime_type,
         trust_anchors_pem=verifier.trust_anchors_pem,
         allow_network=verifier.allow_network,
     )
@@ -131,7 +131,14 @@ def verify_file(
     )
     grants = cited_grants(session, claims or [])
     findings: list[ConsentFinding] = [
-        check_grant(claim, grants=grants, now=now, signed_at=signed_at, asset=asset)
+        grant_finding(
+            claim,
+            grants=grants,
+            media_kind=media_format.kind,
+            now=now,
+            signed_at=signed_at,
+            asset=asset,
+        )
         for claim in claims or []
     ]
     results: list[Check] = [
@@ -166,5 +173,5 @@ def verify_file(
         if asset
         else None,
         sha256=source.sha256,
-        mime_type=media_type.mime_type,
+        mime_type=media_format.mime_type,
     )

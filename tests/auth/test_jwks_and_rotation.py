@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from registry.cli import main
 from registry.keys.keyring import rotate_keys
 from registry.settings import Settings
+from registry.state import state_of
 from tests.factories import Studio
 
 
@@ -20,7 +21,7 @@ def published_kids(client: FlaskClient) -> set[str]:
 
 
 def active_kid(app: Flask) -> str:
-    return app.extensions["registry.keyring"].active.kid  # type: ignore[no-any-return]
+    return state_of(app).keyring.active.kid
 
 
 def verify_consent_token(client: FlaskClient, token: str, settings: Settings) -> dict[str, Any]:

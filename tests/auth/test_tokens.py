@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from registry.settings import Settings
+from registry.state import state_of
 from tests.factories import Studio, assert_problem
 
 TOKEN_PATH = "/v1/auth/token"
@@ -308,7 +309,7 @@ def sign_es256(
 
 
 def sign_with_registry_key(app: Flask, claims: dict[str, Any], **headers: str) -> str:
-    active = app.extensions["registry.keyring"].active
+    active = state_of(app).keyring.active
     return sign_es256(claims, active.private_key, kid=headers.pop("kid", active.kid), **headers)
 
 
@@ -352,7 +353,7 @@ def test_garbage_bearer_token_is_invalid_token(client: FlaskClient, studio: Stud
 def test_unsigned_alg_none_token_is_invalid_token(
     app: Flask, client: FlaskClient, studio: Studio, settings: Settings
 ) -> None:
-    kid = app.extensions["registry.keyring"].active.kid
+    kid = state_of(app).keyring.active.kid
     token = jwt.encode(
         access_claims(settings, studio), None, algorithm="none",
         headers={"kid": kid, "typ": "at+jwt"},
@@ -374,7 +375,7 @@ def test_token_signed_by_another_key_under_our_kid_is_invalid_token(
     app: Flask, client: FlaskClient, studio: Studio, settings: Settings
 ) -> None:
     stranger = ec.generate_private_key(ec.SECP256R1())
-    kid = app.extensions["registry.keyring"].active.kid
+    kid = state_of(app).keyring.active.kid
     token = sign_es256(access_claims(settings, studio), stranger, kid=kid)
 
     assert_problem(call_with(client, token), 401, "invalid-token")
@@ -430,7 +431,7 @@ def test_hs256_token_keyed_with_our_public_key_is_invalid_token(
 ) -> None:
     # Key confusion: a verifier that trusted the header's alg would take the public key
     # (which anyone can fetch) as an HMAC secret.
-    active = app.extensions["registry.keyring"].active
+    active = state_of(app).keyring.active
     public_pem = active.public_key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from registry import create_app
 from registry.errors import problem_type
 from registry.settings import Settings
+from registry.state import state_of
 from tests.conftest import BACKENDS
 from tests.factories import Studio, grant_body
 
@@ -146,7 +147,7 @@ def test_status_read_survives_the_server_dropping_its_connection(
         assert response.json["id"] == grant["id"]
         assert response.json["status"] == "active"
     finally:
-        app.extensions["registry.db"].dispose()
+        state_of(app).database.dispose()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

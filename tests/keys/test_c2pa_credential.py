@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_ds
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from PIL import Image
 
+from registry.c2pa.adapter import read_manifest, sign_file
 from registry.errors import problem_type
 from registry.keys.c2pa_credential import (
     C2PA_CLAIM_SIGNING,
@@ -32,7 +33,6 @@ from registry.keys.c2pa_credential import (
     make_signer,
 )
 from registry.keys.kms import KmsCredential, der_to_raw_ecdsa, load_kms_credential
-from registry.media.c2pa_adapter import read_manifest, sign_file
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 

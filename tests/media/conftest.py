@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 
 from registry.settings import Settings
+from registry.state import state_of
 from tests.factories import Studio
 
 
@@ -40,7 +41,7 @@ def settings(  # type: ignore[override]
 @pytest.fixture
 def blobs(app: Flask) -> Callable[[], list[str]]:
     """Call to list every stored media blob (to prove that nothing was written)."""
-    storage = app.extensions["registry.storage"]
+    storage = state_of(app).storage
     return lambda: sorted(storage.list_keys("media/"))
 
 

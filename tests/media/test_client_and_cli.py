@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from registry.cli import main
-from registry.client import GrantUse, RegistryApiError, RegistryClient, RegistryUnreachable
+from registry.client import GrantCitation, RegistryApiError, RegistryClient, RegistryUnreachable
 from registry.errors import problem_type
 from tests.factories import Studio
 from tests.media import assets
@@ -26,7 +26,7 @@ def test_client_signs_and_downloads(live_server: str, studio: Studio, work: Path
     with _client(live_server, studio) as registry:
         asset = registry.sign_media(
             source,
-            [GrantUse(grant["id"], ("voice",), "advertising", "US")],
+            [GrantCitation(grant["id"], ("voice",), "advertising", "US")],
             "VoiceForge@2.1",
             progress=lambda done, total: seen.append((done, total)),
         )
@@ -45,7 +45,7 @@ def test_client_raises_the_problem_of_a_refusal(
     with _client(live_server, studio) as registry, pytest.raises(RegistryApiError) as caught:
         registry.sign_media(
             assets.make_wav(work),
-            [GrantUse(grant["id"], ("voice",), "advertising", "US")],
+            [GrantCitation(grant["id"], ("voice",), "advertising", "US")],
             "VoiceForge@2.1",
         )
     assert caught.value.status == 422

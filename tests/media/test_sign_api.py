@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -17,6 +18,7 @@ from flask import Flask
 
 from registry.keys.c2pa_credential import DEV_CA_FILE
 from registry.settings import Settings
+from registry.state import state_of
 from tests.factories import Studio
 from tests.media import assets
 from tests.media.conftest import metadata, sign_upload
@@ -191,8 +193,8 @@ def test_temporary_files_are_removed_after_signing(
 def test_thumbnails_can_be_turned_on(
     app: Flask, studio: Studio, settings: Settings, work: Path
 ) -> None:
-    signing = app.extensions["registry.signing"]
-    app.extensions["registry.signing"] = type(signing)(**{**signing.__dict__, "thumbnails": True})
+    state = state_of(app)
+    state.signing = dataclasses.replace(state.signing, thumbnails=True)
     grant = studio.grant(media_types=["image"])
     asset = sign_upload(studio, assets.make_jpeg(work), metadata(grant["id"])).json
     store = read_plain(download(studio, asset["id"]), "image/jpeg", dev_ca(settings))

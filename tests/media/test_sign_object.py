@@ -9,13 +9,14 @@ import pytest
 from flask import Flask
 
 from registry.errors import problem_type
+from registry.state import state_of
 from tests.factories import Studio
 from tests.media import assets
 from tests.media.conftest import metadata, sign_upload
 
 
 def test_sign_an_object_of_the_organizations_prefix(app: Flask, studio: Studio, work: Path) -> None:
-    storage = app.extensions["registry.storage"]
+    storage = state_of(app).storage
     key = f"orgs/{studio.org_id}/renders/take-1.png"
     source = assets.make_png(work)
     storage.put_file(key, source, "image/png")
@@ -34,7 +35,7 @@ def test_a_key_outside_the_prefix_is_refused(
     work: Path,
     counts: Callable[[], dict[str, int]],
 ) -> None:
-    storage = app.extensions["registry.storage"]
+    storage = state_of(app).storage
     theirs = f"orgs/{other_studio.org_id}/secret.png"
     storage.put_file(theirs, assets.make_png(work), "image/png")
     grant = studio.grant(media_types=["image"])

@@ -11,8 +11,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from registry.c2pa.adapter import sign_file
 from registry.keys.c2pa_credential import create_dev_credential
-from registry.media.c2pa_adapter import sign_file
+from registry.state import state_of
 from tests.factories import Studio
 from tests.media import assets
 from tests.media.conftest import metadata, sign_upload
@@ -113,4 +114,4 @@ def sign_png(work: Path, credential: Any, definition: dict[str, Any], name: str)
 
 @pytest.fixture
 def our_credential(app: Flask):  # type: ignore[no-untyped-def]
-    return app.extensions["registry.signing"].credential
+    return state_of(app).signing.credential

@@ -16,6 +16,7 @@ from registry import create_app
 from registry.errors import problem_type
 from registry.ratelimit import ThreadSafeMemoryStorage, storage_uri
 from registry.settings import Settings
+from registry.state import state_of
 from tests.factories import Studio
 from tests.media import assets
 from tests.verification.conftest import Signed, verify
@@ -26,7 +27,7 @@ def limited_app(settings: Settings):  # type: ignore[no-untyped-def]
     settings.anonymous_verify_rate = "3/minute"
     app = create_app(settings)
     yield app
-    app.extensions["registry.db"].dispose()
+    state_of(app).database.dispose()
 
 
 def test_anonymous_verification_is_rate_limited_per_address(limited_app: Flask, work: Path) -> None:
@@ -66,7 +67,7 @@ def test_rate_limit_counts_live_in_redis_across_app_instances(
     ]
     assert statuses == [200, 200, 429]
     for app in (first, second):
-        app.extensions["registry.db"].dispose()
+        state_of(app).database.dispose()
 
 
 def test_token_holders_are_not_rate_limited(limited_app: Flask, work: Path) -> None:
@@ -83,7 +84,7 @@ def test_anonymous_verification_can_be_turned_off(settings: Settings, work: Path
     response = verify(app.test_client(), assets.make_png(work))
     assert response.status_code == 401
     assert response.json["type"] == problem_type("verification-needs-login")
-    app.extensions["registry.db"].dispose()
+    state_of(app).database.dispose()
 
 
 def test_a_token_without_the_verify_scope_is_refused(
@@ -107,7 +108,7 @@ def test_verify_an_object_of_the_organizations_prefix(
     app: Flask, studio: Studio, signed_jpeg: Signed
 ) -> None:
     key = f"orgs/{studio.org_id}/incoming/clip.jpg"
-    app.extensions["registry.storage"].put_file(key, signed_jpeg.path, "image/jpeg")
+    state_of(app).storage.put_file(key, signed_jpeg.path, "image/jpeg")
     response = studio.post("/v1/verify", json={"key": key})
     assert response.status_code == 200
     assert response.json["verdict"] == "pass"
@@ -124,7 +125,7 @@ def test_verifying_an_object_needs_a_token_and_the_own_prefix(
 
 
 def test_the_embedded_rate_limit_storage_is_the_thread_safe_one(limited_app: Flask) -> None:
-    limit = limited_app.extensions["registry.anonymous_verify_limit"]
+    limit = state_of(limited_app).anonymous_verify_limit
     assert isinstance(limit.storage, ThreadSafeMemoryStorage)
     assert storage_uri("memory://") == "registry-memory://"
     assert storage_uri("redis://cache:6379/0") == "redis://cache:6379/0"

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from registry.state import state_of
 from tests.factories import Studio
 from tests.media import assets
 from tests.verification.conftest import (
@@ -37,6 +38,7 @@ def test_file_signed_by_the_service_passes(client: FlaskClient, signed_jpeg: Sig
         "status_now": "active",
         "status_at_signing": "active",
         "in_scope": True,
+        "scope_gap": None,
         "token_matches": True,
         "status_url": f"/v1/grants/{signed_jpeg.grant['id']}/status",
     }
@@ -69,7 +71,7 @@ def test_grant_that_expired_since_signing_fails(
     app: Flask, client: FlaskClient, signed_jpeg: Signed
 ) -> None:
     # Time passes: the grant's period ends before the file is checked.
-    with app.extensions["registry.db"].session_scope() as session:
+    with state_of(app).database.session_scope() as session:
         session.execute(
             sa.text("UPDATE consent_grants SET valid_until = :t WHERE id = :id"),
             {"t": "2020-01-01 00:00:00", "id": signed_jpeg.grant["id"]},

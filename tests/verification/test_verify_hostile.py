@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from registry import create_app
 from registry.errors import problem_type
+from registry.state import state_of
 from tests.media import assets
 from tests.verification.conftest import Signed, checks_of, verify
 
@@ -131,4 +132,4 @@ def test_oversize_upload_is_413(settings, work: Path) -> None:  # type: ignore[n
     raw = client.post("/v1/verify", data=big.read_bytes(), content_type="application/octet-stream")
     assert raw.status_code == 413
     assert list((settings.data_dir / "spool").iterdir()) == []
-    app.extensions["registry.db"].dispose()
+    state_of(app).database.dispose()

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from registry.media.errors import MalformedMedia, UnsupportedMedia
+from registry.intake.errors import MalformedMedia, UnsupportedMedia
 
 HEAD_BYTES = 512
 
 
 @dataclass(frozen=True)
-class MediaType:
+class MediaFormat:
     """A format the registry labels; ``mime_type`` is the spelling c2pa accepts for it."""
 
     mime_type: str
@@ -28,19 +28,19 @@ class MediaType:
     kind: Literal["image", "audio", "video"]
 
 
-JPEG = MediaType("image/jpeg", "jpg", "image")
-PNG = MediaType("image/png", "png", "image")
-WEBP = MediaType("image/webp", "webp", "image")
-WAV = MediaType("audio/wav", "wav", "audio")
-MP3 = MediaType("audio/mpeg", "mp3", "audio")
-FLAC = MediaType("audio/flac", "flac", "audio")
-M4A = MediaType("audio/mp4", "m4a", "audio")
-MP4 = MediaType("video/mp4", "mp4", "video")
-MOV = MediaType("video/quicktime", "mov", "video")
+JPEG = MediaFormat("image/jpeg", "jpg", "image")
+PNG = MediaFormat("image/png", "png", "image")
+WEBP = MediaFormat("image/webp", "webp", "image")
+WAV = MediaFormat("audio/wav", "wav", "audio")
+MP3 = MediaFormat("audio/mpeg", "mp3", "audio")
+FLAC = MediaFormat("audio/flac", "flac", "audio")
+M4A = MediaFormat("audio/mp4", "m4a", "audio")
+MP4 = MediaFormat("video/mp4", "mp4", "video")
+MOV = MediaFormat("video/quicktime", "mov", "video")
 
-SUPPORTED: tuple[MediaType, ...] = (JPEG, PNG, WEBP, WAV, MP3, FLAC, M4A, MP4, MOV)
+SUPPORTED: tuple[MediaFormat, ...] = (JPEG, PNG, WEBP, WAV, MP3, FLAC, M4A, MP4, MOV)
 SUPPORTED_MIME_TYPES: tuple[str, ...] = tuple(media.mime_type for media in SUPPORTED)
-BY_MIME_TYPE: dict[str, MediaType] = {media.mime_type: media for media in SUPPORTED}
+BY_MIME_TYPE: dict[str, MediaFormat] = {media.mime_type: media for media in SUPPORTED}
 
 # ISO BMFF brands (ftyp). HEIF/AVIF and 3GPP are BMFF too but not formats we label.
 _AUDIO_BRANDS = {b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B "}
@@ -55,7 +55,7 @@ _BMFF_TYPES = {M4A.mime_type, MP4.mime_type, MOV.mime_type}
 _MAX_TOP_LEVEL_BOXES = 100_000
 
 
-def sniff(path: Path) -> MediaType:
+def sniff(path: Path) -> MediaFormat:
     """Identify the file at ``path`` by its leading bytes, or raise a 415/422 problem."""
     with path.open("rb") as stream:
         head = stream.read(HEAD_BYTES)
@@ -70,7 +70,7 @@ def sniff(path: Path) -> MediaType:
     return media
 
 
-def identify(head: bytes) -> MediaType | None:
+def identify(head: bytes) -> MediaFormat | None:
     """The media type whose signature ``head`` starts with, if any."""
     if head.startswith(b"\xff\xd8\xff"):
         return JPEG
@@ -89,7 +89,7 @@ def identify(head: bytes) -> MediaType | None:
     return None
 
 
-def _identify_bmff(head: bytes) -> MediaType | None:
+def _identify_bmff(head: bytes) -> MediaFormat | None:
     (box_size,) = struct.unpack(">I", head[:4])
     major = head[8:12]
     # Compatible brands follow the major brand and minor version, to the end of the box.

@@ -15,8 +15,8 @@ from werkzeug.wsgi import get_content_length, get_input_stream
 
 from registry.api import validation_problem
 from registry.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from registry.media.errors import MissingUploadPart
-from registry.media.spool import CHUNK, HashingWriter, SpooledFile
+from registry.intake.errors import MissingUploadPart
+from registry.intake.spool import CHUNK, HashingWriter, SpooledFile
 
 MAX_METADATA_BYTES = 256 * 1024
 MAX_FORM_PARTS = 16

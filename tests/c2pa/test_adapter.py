@@ -10,18 +10,20 @@ from typing import Any
 import c2pa
 import pytest
 
+from registry.c2pa.adapter import ManifestReport, SignResult, read_manifest, sign_file
+from registry.c2pa.errors import ManifestSigningFailed, ManifestUnreadable
 from registry.errors import problem_type
+from registry.intake.errors import MalformedMedia, UnsupportedMedia
+from registry.intake.sniff import SUPPORTED_MIME_TYPES
 from registry.keys.c2pa_credential import DevCredential, SigningCredential, create_dev_credential
-from registry.media.c2pa_adapter import ManifestReport, SignResult, read_manifest, sign_file
-from registry.media.errors import (
-    MalformedMedia,
-    ManifestSigningFailed,
-    ManifestUnreadable,
-    UnsupportedMedia,
+from tests.media.assets import (
+    MAKERS,
+    flip_payload_byte,
+    garbage,
+    make_jpeg,
+    make_large_mp4,
+    make_mp4,
 )
-from registry.media.sniff import SUPPORTED_MIME_TYPES
-
-from .assets import MAKERS, flip_payload_byte, garbage, make_jpeg, make_large_mp4, make_mp4
 
 TRAINED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 FORMATS = sorted(MAKERS)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from registry.errors import problem_type
-from registry.media.errors import MalformedMedia, UnsupportedMedia
-from registry.media.sniff import (
+from registry.intake.errors import MalformedMedia, UnsupportedMedia
+from registry.intake.sniff import (
     BY_MIME_TYPE,
     MP3,
     PNG,
@@ -18,8 +18,7 @@ from registry.media.sniff import (
     identify,
     sniff,
 )
-
-from .assets import MAKERS, copy_asset, garbage, make_flac, make_mov, make_mp4, make_png
+from tests.media.assets import MAKERS, copy_asset, garbage, make_flac, make_mov, make_mp4, make_png
 
 EXPECTED = {
     "image/jpeg": ("jpg", "image"),

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from io import BufferedRandom
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from registry.errors import PayloadTooLarge
 
@@ -281,7 +281,7 @@ class DigestingSink:
         self._pending_size = 0
 
 
-def spool_stream(stream: BinaryIO, path: Path, *, limit: int) -> SpooledFile:
+def spool_stream(stream: IO[bytes], path: Path, *, limit: int) -> SpooledFile:
     """Copy ``stream`` to ``path`` in chunks, hashing as it goes."""
     writer = HashingWriter(path, limit=limit)
     try:

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from registry.errors import PayloadTooLarge
-from registry.media.spool import CHUNK, DigestingSink, HashingWriter, spool_stream
-
-from .assets import garbage
+from registry.intake.spool import CHUNK, DigestingSink, HashingWriter, spool_stream
+from tests.media.assets import garbage
 
 
 def _threads() -> int:

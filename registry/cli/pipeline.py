@@ -19,7 +19,7 @@ from rich.progress import (
 )
 
 from registry.client import (
-    GrantUse,
+    GrantCitation,
     RegistryApiError,
     RegistryClient,
     RegistryUnreachable,
@@ -132,7 +132,7 @@ def sign(
         parsed_generator = parse_generator(generator)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--generator") from exc
-    uses = [GrantUse(g, tuple(modalities), purpose, territory) for g in grant_ids]
+    uses = [GrantCitation(g, tuple(modalities), purpose, territory) for g in grant_ids]
     with api_errors(), RegistryClient(url, client_id, client_secret) as registry:
         with transfer_bar(f"upload {file.name}") as update:
             asset = registry.sign_media(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from registry.keys.c2pa_credential import (
     DEV_CA_FILE,
     C2paCredential,
@@ -11,8 +13,8 @@ from registry.keys.c2pa_credential import (
 from registry.settings import ConfigurationError, Settings
 
 
-def _dev_dir(settings: Settings):  # type: ignore[no-untyped-def]
-    return settings.keys_dir / "c2pa"  # type: ignore[operator]
+def _dev_dir(settings: Settings) -> Path:
+    return settings.keys_dir / "c2pa"
 
 
 def load_signing_credential(settings: Settings) -> C2paCredential:

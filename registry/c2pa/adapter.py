@@ -18,17 +18,13 @@ from typing import Any, cast
 
 import c2pa
 
+from registry.c2pa.errors import ManifestSigningFailed, ManifestUnreadable
+from registry.c2pa.labels import ACTIONS_LABELS
+from registry.intake.errors import MalformedMedia, UnsupportedMedia
+from registry.intake.sniff import SUPPORTED_MIME_TYPES, check_complete
+from registry.intake.spool import CHUNK, DigestingSink
 from registry.keys.c2pa_credential import SIGNER_EKUS, C2paCredential, make_signer
-from registry.media.errors import (
-    MalformedMedia,
-    ManifestSigningFailed,
-    ManifestUnreadable,
-    UnsupportedMedia,
-)
-from registry.media.sniff import SUPPORTED_MIME_TYPES, check_complete
-from registry.media.spool import CHUNK, DigestingSink
 
-ACTIONS_LABELS = ("c2pa.actions.v2", "c2pa.actions")  # c2pa 0.38 writes v2 for "c2pa.actions"
 # RIFF containers: c2pa writes them whole, then goes back to fix the RIFF size at offset 4, so
 # hashing them while they are written is wasted work (and memory: its writes are ~10 MB each).
 _REWRITTEN_BY_C2PA = frozenset({"audio/wav", "image/webp"})

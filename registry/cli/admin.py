@@ -1,4 +1,4 @@
-"""`registry ...`: database, keys, tenants, clients and the audit log from the shell."""
+"""`registry ...` for operators: database, keys, tenants, clients and the audit log."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def _session(settings: Settings) -> Iterator[Session]:
     """A committing session; the engine is disposed after, so no connection outlives a command."""
     from registry.db import Database
 
-    database = Database(url=str(settings.database_url))
+    database = Database(url=settings.database_url)
     try:
         with database.session_scope() as session:
             yield session
@@ -41,20 +41,21 @@ def _emit(data: dict[str, str], as_json: bool) -> None:
             click.echo(f"{key}: {value}")
 
 
-_MEDIA_COMMANDS = frozenset({"sign", "verify"})  # commands defined in registry.cli_media
+_PIPELINE_COMMANDS = frozenset({"sign", "verify"})  # defined in registry.cli.pipeline
 
 
 class _RegistryGroup(click.Group):
     """The command group; the pipeline commands (httpx, rich) load only when they are used."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), *_MEDIA_COMMANDS])
+        return sorted([*super().list_commands(ctx), *_PIPELINE_COMMANDS])
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in _MEDIA_COMMANDS:
-            from registry import cli_media
+        if cmd_name in _PIPELINE_COMMANDS:
+            from registry.cli import pipeline
 
-            return getattr(cli_media, cmd_name)  # type: ignore[no-any-return]
+            command: click.Command = getattr(pipeline, cmd_name)
+            return command
         return super().get_command(ctx, cmd_name)
 
 
@@ -90,7 +91,7 @@ def keys_init() -> None:
     from registry.keys.keyring import init_keys
 
     settings = _settings()
-    kid = init_keys(settings.keys_dir, development=settings.env != "production")  # type: ignore[arg-type]
+    kid = init_keys(settings.keys_dir, development=settings.env != "production")
     click.echo(f"created token signing key {kid}" if kid else "token signing keys present")
     _init_c2pa_credential(settings)
 
@@ -102,7 +103,7 @@ def _init_c2pa_credential(settings: Settings) -> None:
         return
     if settings.c2pa_cert_chain or settings.c2pa_kms_key_id:
         return
-    create_dev_credential(settings.keys_dir / "c2pa")  # type: ignore[operator]
+    create_dev_credential(settings.keys_dir / "c2pa")
     click.echo(f"development C2PA credential in {settings.keys_dir}/c2pa (NOT for production)")
 
 
@@ -111,7 +112,7 @@ def keys_rotate() -> None:
     """Make a new token signing key active; old public keys stay in the JWKS."""
     from registry.keys.keyring import rotate_keys
 
-    kid = rotate_keys(_settings().keys_dir)  # type: ignore[arg-type]
+    kid = rotate_keys(_settings().keys_dir)
     click.echo(f"active key is now {kid}")
 
 

@@ -1,0 +1,51 @@
+"""Typed access to what ``create_app`` builds: one ``AppState`` per app.
+
+Views call ``app_state()``; code holding the app (tests, the CLI, benchmarks) calls
+``state_of(app)``. Services never do: they take what they need as arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app
+
+if TYPE_CHECKING:
+    from registry.db import Database
+    from registry.intake.receiver import Intake
+    from registry.keys.keyring import KeyRing
+    from registry.media.services import Signing
+    from registry.ratelimit import AddressRateLimit
+    from registry.settings import Settings
+    from registry.storage import BlobStorage
+    from registry.verification.services import Verifier
+
+EXTENSION = "registry"
+
+
+@dataclass
+class AppState:
+    """The parts of one app, wired together by ``create_app``."""
+
+    settings: Settings
+    keyring: KeyRing
+    database: Database
+    storage: BlobStorage
+    intake: Intake
+    signing: Signing
+    verifier: Verifier
+    anonymous_verify_limit: AddressRateLimit
+    # Built on first request of /openapi.json (it walks every route once).
+    openapi_document: dict[str, Any] | None = field(default=None, repr=False)
+
+
+def state_of(app: Flask) -> AppState:
+    """The state of ``app``."""
+    state: AppState = app.extensions[EXTENSION]
+    return state
+
+
+def app_state() -> AppState:
+    """The state of the app handling the current request or CLI command."""
+    return state_of(current_app)
