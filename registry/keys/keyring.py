@@ -18,6 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
 
 DEV_MARKER = "DEVELOPMENT-ONLY"
 
@@ -41,25 +42,18 @@ class SigningKey:
         return self.private_key.public_key()
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def public_jwk(key: ec.EllipticCurvePublicKey) -> dict[str, str]:
-    numbers = key.public_numbers()
-    return {
-        "kty": "EC",
-        "crv": "P-256",
-        "x": _b64(numbers.x.to_bytes(32, "big")),
-        "y": _b64(numbers.y.to_bytes(32, "big")),
-    }
+    """The public key as a JWK (RFC 7518 EC: kty, crv, x, y), as PyJWT exports it."""
+    jwk: dict[str, str] = ECAlgorithm.to_jwk(key, as_dict=True)
+    return jwk
 
 
 def thumbprint(key: ec.EllipticCurvePublicKey) -> str:
     """RFC 7638 JWK thumbprint: a kid that anyone can recompute from the public key."""
     jwk = public_jwk(key)
     canonical = json.dumps({k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"))
-    return _b64(hashlib.sha256(canonical.encode()).digest())
+    digest = hashlib.sha256(canonical.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def _jwt_dir(keys_dir: Path) -> Path:
