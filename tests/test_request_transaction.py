@@ -61,35 +61,28 @@ def test_an_error_response_rolls_back_what_the_route_wrote(
     assert _organizations(counts) == before
 
 
-def test_a_refusal_raised_after_a_write_leaves_nothing(
-    app: Flask, client: FlaskClient, counts: Counts
+@pytest.mark.parametrize(
+    ("error", "status", "slug"),
+    [
+        pytest.param(
+            ValidationFailed("refused after writing"), 422, "validation-error", id="refusal"
+        ),
+        pytest.param(RuntimeError("a bug"), 500, "internal-error", id="unexpected"),
+    ],
+)
+def test_an_error_raised_after_a_write_leaves_nothing(
+    app: Flask, client: FlaskClient, counts: Counts, error: Exception, status: int, slug: str
 ) -> None:
     def write() -> tuple[str, int]:
         session = get_session()
-        session.add(Organization(name="Written, then refused"))
+        session.add(Organization(name="Written, then failed"))
         session.flush()
-        raise ValidationFailed("refused after writing")
+        raise error
 
     _add_route(app, write)
     before = _organizations(counts)
 
-    assert_problem(client.post("/test/write"), 422, "validation-error")
-    assert _organizations(counts) == before
-
-
-def test_an_unexpected_error_after_a_write_leaves_nothing(
-    app: Flask, client: FlaskClient, counts: Counts
-) -> None:
-    def write() -> tuple[str, int]:
-        session = get_session()
-        session.add(Organization(name="Written, then crashed"))
-        session.flush()
-        raise RuntimeError("a bug")
-
-    _add_route(app, write)
-    before = _organizations(counts)
-
-    assert_problem(client.post("/test/write"), 500, "internal-error")
+    assert_problem(client.post("/test/write"), status, slug)
     assert _organizations(counts) == before
 
 

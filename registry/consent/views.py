@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response
@@ -162,15 +164,15 @@ def list_grants(principal: Principal, query: GrantListQuery) -> GrantList:
     )
 
 
-@bp.post("/v1/grants/<grant_id>/revoke")
-@operation(
-    summary="Revoke a grant",
-    tags=["grants"],
-    body=GrantRevoke,
-    response=GrantPublic,
-    scopes=["grants:write"],
-    errors=WRITE_ERRORS,
+# The lifecycle operations of one grant share everything in their declaration but the summary,
+# the body and (supersede) the status.
+grant_change = functools.partial(
+    operation, tags=["grants"], response=GrantPublic, scopes=["grants:write"], errors=WRITE_ERRORS
 )
+
+
+@bp.post("/v1/grants/<grant_id>/revoke")
+@grant_change(summary="Revoke a grant", body=GrantRevoke)
 def revoke_grant(principal: Principal, grant_id: str, body: GrantRevoke) -> GrantPublic:
     grant = services.revoke_grant(
         get_session(),
@@ -183,36 +185,24 @@ def revoke_grant(principal: Principal, grant_id: str, body: GrantRevoke) -> Gran
 
 
 @bp.post("/v1/grants/<grant_id>/suspend")
-@operation(
-    summary="Suspend a grant",
-    tags=["grants"],
-    body=GrantTransition,
-    response=GrantPublic,
-    scopes=["grants:write"],
-    errors=WRITE_ERRORS,
-)
+@grant_change(summary="Suspend a grant", body=GrantTransition)
 def suspend_grant(principal: Principal, grant_id: str, body: GrantTransition) -> GrantPublic:
-    grant = services.suspend_grant(
-        get_session(),
-        org_id=principal.org_id,
-        grant_id=grant_id,
-        reason=body.reason,
-        actor=principal.actor,
-    )
-    return grant_public(grant)
+    return _paused(services.suspend_grant, principal, grant_id, body)
 
 
 @bp.post("/v1/grants/<grant_id>/resume")
-@operation(
-    summary="Resume a suspended grant",
-    tags=["grants"],
-    body=GrantTransition,
-    response=GrantPublic,
-    scopes=["grants:write"],
-    errors=WRITE_ERRORS,
-)
+@grant_change(summary="Resume a suspended grant", body=GrantTransition)
 def resume_grant(principal: Principal, grant_id: str, body: GrantTransition) -> GrantPublic:
-    grant = services.resume_grant(
+    return _paused(services.resume_grant, principal, grant_id, body)
+
+
+def _paused(
+    change: Callable[..., ConsentGrant],
+    principal: Principal,
+    grant_id: str,
+    body: GrantTransition,
+) -> GrantPublic:
+    grant = change(
         get_session(),
         org_id=principal.org_id,
         grant_id=grant_id,
@@ -223,14 +213,10 @@ def resume_grant(principal: Principal, grant_id: str, body: GrantTransition) -> 
 
 
 @bp.post("/v1/grants/<grant_id>/supersede")
-@operation(
+@grant_change(
     summary="Amend a grant: issue a new version that supersedes it",
-    tags=["grants"],
     body=GrantSupersede,
-    response=GrantPublic,
     status=201,
-    scopes=["grants:write"],
-    errors=WRITE_ERRORS,
 )
 def supersede_grant(principal: Principal, grant_id: str, body: GrantSupersede) -> Rendered:
     grant = services.supersede_grant(
