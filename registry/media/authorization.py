@@ -45,12 +45,30 @@ def _refuse_status(grant: ConsentGrant, status: str) -> None:
 
 
 def authorize_uses(
-    session: Session, *, org_id: str, uses: list[GrantUse], media_kind: str, now: datetime
+    session: Session,
+    *,
+    org_id: str,
+    uses: list[GrantUse],
+    media_kind: str,
+    now: datetime,
+    lock: bool = False,
 ) -> list[AuthorizedUse]:
-    """Every cited grant, checked; the first refusal is raised as a 422 problem."""
+    """Every cited grant, checked; the first refusal is raised as a 422 problem.
+
+    With ``lock`` the grants are read afresh (not from the session) and held with a shared
+    lock until the transaction ends: a revocation waits for it (PostgreSQL; SQLite's write
+    transaction holds the whole database).
+    """
     authorized = []
     for use in uses:
-        grant = session.get(ConsentGrant, use.grant_id) if is_uuid(use.grant_id) else None
+        grant = None
+        if is_uuid(use.grant_id):
+            grant = session.get(
+                ConsentGrant,
+                use.grant_id,
+                with_for_update={"read": True} if lock else None,
+                populate_existing=lock,
+            )
         # Another organization's grant is reported exactly like a missing one.
         if grant is None or grant.grantee_org_id != org_id:
             raise errors.CitedGrantNotFound(

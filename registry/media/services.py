@@ -1,4 +1,9 @@
-"""Signing media: authorize the cited grants, embed and sign the manifest, store, record."""
+"""Signing media: authorize the cited grants, embed and sign the manifest, store, record.
+
+Three steps, so that no database lock is held while c2pa and storage work: ``plan_signing``
+reads (its transaction ends before the next step), ``sign_and_store`` touches no database,
+and ``record_signing`` checks the grants again under a lock and writes the asset.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +15,14 @@ from sqlalchemy.orm import Session
 
 from registry.audit.services import record_event
 from registry.auth.models import Organization
-from registry.c2pa.adapter import sign_file
+from registry.c2pa.adapter import SignResult, sign_file
 from registry.db import utcnow
 from registry.ids import is_uuid, new_id
-from registry.intake.sniff import sniff
+from registry.intake.sniff import MediaFormat, sniff
 from registry.intake.spool import SpooledFile
 from registry.keys.c2pa_credential import C2paCredential
-from registry.media.authorization import authorize_uses
-from registry.media.errors import MediaNotFound
+from registry.media.authorization import AuthorizedUse, authorize_uses
+from registry.media.errors import GrantUseRefused, MediaNotFound
 from registry.media.manifest import ManifestFacts, build_manifest
 from registry.media.models import MediaAsset
 from registry.media.schemas import MediaMetadata
@@ -35,7 +40,27 @@ class Signing:
     presign_seconds: int  # how long a download URL of the store stays valid
 
 
-def sign_media(
+@dataclass(frozen=True)
+class SigningPlan:
+    """An authorized signing: what the manifest will say, decided before any byte is signed."""
+
+    org_id: str
+    actor: str
+    metadata: MediaMetadata
+    media_format: MediaFormat
+    uses: list[AuthorizedUse]
+    facts: ManifestFacts
+
+
+@dataclass(frozen=True)
+class StoredMedia:
+    """A signed file, stored under ``key``."""
+
+    key: str
+    signed: SignResult
+
+
+def plan_signing(
     session: Session,
     *,
     signing: Signing,
@@ -43,20 +68,15 @@ def sign_media(
     actor: str,
     source: SpooledFile,
     metadata: MediaMetadata,
-    workdir: Path,
     now: datetime | None = None,
-) -> MediaAsset:
-    """Check the grants, sign ``source`` with our manifest, store it, and record the asset.
-
-    The blob is stored before the row is added: a crash leaves at worst an unreferenced blob.
-    """
+) -> SigningPlan:
+    """Identify the file and check the cited grants (only reads the database)."""
     now = now or utcnow()
     media_format = sniff(source.path)
     # The precise moment: a grant that became valid earlier in this second is valid now.
     uses = authorize_uses(
         session, org_id=org_id, uses=metadata.grants, media_kind=media_format.kind, now=now
     )
-    now = now.replace(microsecond=0)  # what the manifest and the record say
     org = session.get(Organization, org_id)
     asset_id = new_id()
     facts = ManifestFacts(
@@ -68,30 +88,69 @@ def sign_media(
         provider=org.name if org else org_id,
         provider_id=org_id,
         registry_url=signing.registry_url,
-        created_at=now,
+        created_at=now.replace(microsecond=0),  # what the manifest and the record say
     )
+    return SigningPlan(org_id, actor, metadata, media_format, uses, facts)
+
+
+def sign_and_store(
+    plan: SigningPlan, *, signing: Signing, source: SpooledFile, workdir: Path
+) -> StoredMedia:
+    """Embed and sign the manifest into a copy of ``source`` and store it (no database)."""
+    media_format = plan.media_format
     dest = workdir / f"signed.{media_format.extension}"
     signed = sign_file(
         source=source.path,
         dest=dest,
         mime_type=media_format.mime_type,
-        manifest=build_manifest(uses, facts),
+        manifest=build_manifest(plan.uses, plan.facts),
         credential=signing.credential,
         thumbnails=signing.thumbnails,
     )
     key = media_key(signed.sha256, media_format.extension)
     signing.storage.put_file(key, dest, media_format.mime_type)
     dest.unlink(missing_ok=True)
+    return StoredMedia(key, signed)
+
+
+def record_signing(
+    session: Session,
+    plan: SigningPlan,
+    stored: StoredMedia,
+    *,
+    signing: Signing,
+    source: SpooledFile,
+    now: datetime | None = None,
+) -> MediaAsset:
+    """Check the grants again, holding them, and record the asset and its audit event.
+
+    A revocation (or suspension, ...) that committed while the file was signed wins: the
+    stored file is deleted and the refusal raised. The grants stay locked (shared) until the
+    request commits, so a revocation that comes later waits and is recorded after the asset.
+    """
+    try:
+        uses = authorize_uses(
+            session,
+            org_id=plan.org_id,
+            uses=plan.metadata.grants,
+            media_kind=plan.media_format.kind,
+            now=now or utcnow(),
+            lock=True,
+        )
+    except GrantUseRefused:
+        signing.storage.delete(stored.key)
+        raise
+    metadata = plan.metadata
     asset = MediaAsset(
-        id=asset_id,
-        org_id=org_id,
-        sha256=signed.sha256,
+        id=plan.facts.asset_id,
+        org_id=plan.org_id,
+        sha256=stored.signed.sha256,
         source_sha256=source.sha256,
-        manifest_id=signed.manifest_label,
-        mime_type=media_format.mime_type,
-        size=signed.size,
+        manifest_id=stored.signed.manifest_label,
+        mime_type=plan.media_format.mime_type,
+        size=stored.signed.size,
         source_size=source.size,
-        storage_key=key,
+        storage_key=stored.key,
         grant_ids=[u.grant.id for u in uses],
         grant_uses=[
             {**u.use.model_dump(), "token_sha256": u.grant.token_sha256, "status": "active"}
@@ -100,15 +159,15 @@ def sign_media(
         generator=metadata.generator.model_dump(),
         digital_source_type=metadata.digital_source_type,
         title=metadata.title,
-        created_by=actor,
-        created_at=now,
+        created_by=plan.actor,
+        created_at=plan.facts.created_at,
     )
     session.add(asset)
     session.flush()
     record_event(
         session,
-        org_id=org_id,
-        actor=actor,
+        org_id=plan.org_id,
+        actor=plan.actor,
         action="media.signed",
         object_type="media_asset",
         object_id=asset.id,

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from registry.api import Rendered, operation
 from registry.auth.principal import Principal
-from registry.db import get_session
+from registry.db import commit_request, get_session
 from registry.intake.spool import SpooledFile
 from registry.media import services
 from registry.media.models import MediaAsset
@@ -37,17 +37,23 @@ def _sign(
 ) -> Rendered:
     """Receive the source into a private directory, sign it, answer 201 with the asset."""
     state = app_state()
+    session = get_session()
     with state.intake.workdir() as directory:
         source, metadata = receive(directory)
-        asset = services.sign_media(
-            get_session(),
+        plan = services.plan_signing(
+            session,
             signing=state.signing,
             org_id=principal.org_id,
             actor=principal.actor,
             source=source,
             metadata=metadata,
-            workdir=directory,
         )
+        # End the authorization's read transaction: c2pa and storage run without a lock.
+        commit_request()
+        stored = services.sign_and_store(
+            plan, signing=state.signing, source=source, workdir=directory
+        )
+        asset = services.record_signing(session, plan, stored, signing=state.signing, source=source)
     return Rendered(asset_public(asset), headers={"Location": f"/v1/media/{asset.id}"})
 
 
