@@ -36,6 +36,7 @@ def authenticate_request() -> Principal:
     token = bearer_token()
     if token is None:
         raise Unauthorized("send an access token: Authorization: Bearer <token>")
+    from registry.auth.services import check_client_enabled
     from registry.auth.tokens import verify_access_token
     from registry.state import app_state
 
@@ -47,5 +48,6 @@ def authenticate_request() -> Principal:
         issuer=settings.issuer,
         audience=settings.audience,
     )
+    check_client_enabled(state.database, client_id=principal.client_id)
     g.principal = principal
     return principal

@@ -12,6 +12,8 @@ from sqlmodel import col
 from registry.audit.services import record_event
 from registry.auth.errors import ClientAuthenticationFailed, InvalidScope
 from registry.auth.models import ApiClient, Organization
+from registry.db import Database, utcnow
+from registry.errors import InvalidToken
 from registry.ids import new_token
 
 SCOPES = ("grants:read", "grants:write", "media:sign", "verify", "audit:read")
@@ -93,6 +95,40 @@ def authenticate_client(session: Session, *, client_id: str, client_secret: str)
     matches = hmac.compare_digest(expected, hash_secret(client_secret))
     if client is None or not matches or client.disabled_at is not None:
         raise ClientAuthenticationFailed()
+    return client
+
+
+# One indexed read per authenticated request (``Database.read``: on PostgreSQL a prepared
+# statement on the thread's own connection, ~60 us of CPU).
+CLIENT_STATE_QUERY = sa.select(col(ApiClient.disabled_at)).where(
+    col(ApiClient.client_id) == sa.bindparam("client_id")
+)
+
+
+def check_client_enabled(database: Database, *, client_id: str) -> None:
+    """Refuse a token whose client was disabled or deleted since the token was issued."""
+    row = database.read(CLIENT_STATE_QUERY, {"client_id": client_id})
+    if row is None or row["disabled_at"] is not None:
+        raise InvalidToken("the client this access token was issued to is disabled")
+
+
+def disable_client(session: Session, *, client_id: str, actor: str) -> ApiClient:
+    """Disable a client: its secret and every token issued to it stop working at once."""
+    client = session.scalars(
+        sa.select(ApiClient).where(col(ApiClient.client_id) == client_id)
+    ).one_or_none()
+    if client is None:
+        raise LookupError(f"no client {client_id}")
+    if client.disabled_at is None:
+        client.disabled_at = utcnow()
+        record_event(
+            session,
+            org_id=client.org_id,
+            actor=actor,
+            action="client.disabled",
+            object_type="api_client",
+            object_id=client.client_id,
+        )
     return client
 
 

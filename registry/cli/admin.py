@@ -160,6 +160,20 @@ def clients_create(org_id: str, scope: str, name: str, as_json: bool) -> None:
     _emit(data, as_json)
 
 
+@clients.command("disable")
+@click.argument("client_id")
+def clients_disable(client_id: str) -> None:
+    """Disable a client: its secret and every access token issued to it stop working now."""
+    from registry.auth.services import disable_client
+
+    try:
+        with _session(_settings()) as session:
+            disable_client(session, client_id=client_id, actor="cli")
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"client {client_id} is disabled")
+
+
 @main.group()
 def audit() -> None:
     """The audit log."""
