@@ -29,6 +29,7 @@ from registry.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
+    validation_problem,
 )
 from registry.state import app_state
 
@@ -176,20 +177,6 @@ def require_scopes(scopes: Sequence[str]) -> Principal:
             f"this operation needs the scope {' '.join(missing)}", required_scopes=missing
         )
     return principal
-
-
-def validation_problem(exc: ValidationError, where: str) -> ValidationFailed:
-    """A 422 problem listing pydantic's errors, located under ``where`` (body, query, ...)."""
-    errors = [
-        {
-            "loc": ".".join(str(p) for p in (where, *err["loc"])),
-            "message": err["msg"],
-            "type": err["type"],
-        }
-        for err in exc.errors(include_url=False, include_input=False)
-    ]
-    first = errors[0]
-    return ValidationFailed(f"{first['loc']}: {first['message']}", errors=errors)
 
 
 def parse_body(model: type[BaseModel], *, form: bool = False) -> tuple[BaseModel, Any]:

@@ -7,7 +7,10 @@ is called, so domain code only ever sees these classes.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    import pydantic
 
 PROBLEM_BASE = "https://consentregistry.org/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -155,3 +158,17 @@ class InternalError(RegistryError):
     status = 500
     slug = "internal-error"
     title = "Internal error"
+
+
+def validation_problem(exc: pydantic.ValidationError, where: str) -> ValidationFailed:
+    """A 422 problem listing pydantic's errors, located under ``where`` (body, query, ...)."""
+    errors = [
+        {
+            "loc": ".".join(str(p) for p in (where, *err["loc"])),
+            "message": err["msg"],
+            "type": err["type"],
+        }
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+    first = errors[0]
+    return ValidationFailed(f"{first['loc']}: {first['message']}", errors=errors)

@@ -20,10 +20,11 @@ import c2pa
 
 from registry.c2pa.errors import ManifestSigningFailed, ManifestUnreadable
 from registry.c2pa.labels import ACTIONS_LABELS
+from registry.c2pa.signer import make_signer
 from registry.intake.errors import MalformedMedia, UnsupportedMedia
 from registry.intake.sniff import SUPPORTED_MIME_TYPES, check_complete
 from registry.intake.spool import CHUNK, DigestingSink
-from registry.keys.c2pa_credential import SIGNER_EKUS, C2paCredential, make_signer
+from registry.keys.c2pa_credential import SIGNER_EKUS, C2paCredential
 
 # RIFF containers: c2pa writes them whole, then goes back to fix the RIFF size at offset 4, so
 # hashing them while they are written is wasted work (and memory: its writes are ~10 MB each).

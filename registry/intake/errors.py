@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from registry.errors import BadRequest, Forbidden, RegistryError, UnsupportedMediaType
+from registry.errors import (
+    BadRequest,
+    Forbidden,
+    RegistryError,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 
 
 class UnsupportedMedia(UnsupportedMediaType):
@@ -42,3 +48,8 @@ class MissingUploadPart(BadRequest):
 class ObjectOutsidePrefix(Forbidden):
     slug = "object-outside-prefix"
     title = "The object key is outside the organization's prefix"
+
+
+class InvalidObjectKey(ValidationFailed):
+    slug = "invalid-object-key"
+    title = "The object key is not a valid storage key"

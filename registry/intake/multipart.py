@@ -13,8 +13,12 @@ from werkzeug.formparser import MultiPartParser
 from werkzeug.http import parse_options_header
 from werkzeug.wsgi import get_content_length, get_input_stream
 
-from registry.api import validation_problem
-from registry.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from registry.errors import (
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+    validation_problem,
+)
 from registry.intake.errors import MissingUploadPart
 from registry.intake.spool import CHUNK, HashingWriter, SpooledFile
 

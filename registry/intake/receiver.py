@@ -13,10 +13,11 @@ from flask import request
 from pydantic import BaseModel
 
 from registry.errors import PayloadTooLarge
-from registry.intake.errors import ObjectOutsidePrefix
+from registry.intake.errors import InvalidObjectKey, ObjectOutsidePrefix
 from registry.intake.multipart import receive_upload
 from registry.intake.spool import SpooledFile, spool_stream, workdir
 from registry.storage import BlobStorage
+from registry.storage.base import validate_key
 
 # Bodies sent as the file itself rather than as multipart/form-data.
 RAW_MIME_TYPES = ("application/octet-stream",)
@@ -65,6 +66,10 @@ class Intake:
         prefix = object_prefix(org_id)
         if not key.startswith(prefix) or ".." in key.split("/"):
             raise ObjectOutsidePrefix(f"objects are taken from under {prefix}", prefix=prefix)
+        try:
+            validate_key(key)
+        except ValueError as exc:
+            raise InvalidObjectKey(str(exc)) from exc
         if self.storage.size(key) > self.max_bytes:
             raise PayloadTooLarge(f"media files may be at most {self.max_bytes} bytes")
         with self.storage.open(key) as stream:

@@ -1,10 +1,7 @@
-"""C2PA signing credentials: the development CA, PEM files on disk, and c2pa signers.
+"""C2PA signing credentials: the development CA and PEM files on disk.
 
-A credential is plain data (PEM bytes and settings). A ``c2pa.Signer`` is made from it for
-each signing. c2pa-python 0.38 does let threads share one (signing takes a shared borrow of
-it), but a fresh one costs ~0.3 ms, while a shared one would break across gunicorn's fork
-(c2pa refuses objects made in another process), be consumed if ever handed to a ``Context``,
-and outlive a credential rotation.
+A credential is plain data (PEM bytes and settings); ``registry.c2pa.signer`` makes the
+native c2pa signer from it, so this module never imports c2pa.
 """
 
 from __future__ import annotations
@@ -16,9 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, TypeAlias
 
-import c2pa
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -26,6 +22,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from registry.errors import InternalError
 from registry.keys.keyring import DEV_MARKER, is_development_dir
+
+if TYPE_CHECKING:
+    from registry.keys.kms import KmsCredential
 
 DEV_CA_FILE = "c2pa-ca.pem"
 DEV_CHAIN_FILE = "c2pa-chain.pem"
@@ -64,18 +63,6 @@ class SigningCredentialError(InternalError):
     title = "The signing credential is not usable"
 
 
-class C2paCredential(Protocol):
-    """What the media adapter needs from any credential: a chain, and signers on demand."""
-
-    @property
-    def cert_chain_pem(self) -> bytes: ...
-
-    @property
-    def is_development(self) -> bool: ...
-
-    def new_signer(self) -> c2pa.Signer: ...
-
-
 @dataclass(frozen=True)
 class SigningCredential:
     """A certificate chain (leaf first) and its private key, both PEM."""
@@ -85,16 +72,6 @@ class SigningCredential:
     alg: str = "es256"
     tsa_url: str | None = None
     is_development: bool = False
-
-    def new_signer(self) -> c2pa.Signer:
-        """A fresh native signer; the caller owns it and must close it."""
-        info = c2pa.C2paSignerInfo(
-            self.alg.encode(),
-            self.cert_chain_pem,
-            self.private_key_pem,
-            self.tsa_url.encode() if self.tsa_url else None,
-        )
-        return c2pa.Signer.from_info(info)
 
 
 @dataclass(frozen=True)
@@ -112,12 +89,8 @@ class DevCredential:
         return self.ca_path.read_text()
 
 
-def make_signer(credential: C2paCredential) -> c2pa.Signer:
-    """Create a native c2pa signer for one signing, converting c2pa errors."""
-    try:
-        return credential.new_signer()
-    except (c2pa.C2paError, ValueError, TypeError) as exc:
-        raise SigningCredentialError(f"c2pa rejected the signing credential: {exc}") from exc
+# Every kind of credential the registry signs with: a PEM key on disk, or a KMS key.
+C2paCredential: TypeAlias = "SigningCredential | KmsCredential"
 
 
 def load_credential(

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import c2pa
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
@@ -72,15 +71,6 @@ class KmsCredential:
             log.exception("KMS signing failed for key %s", self.key_id)
             raise
         return der_to_raw_ecdsa(response["Signature"])
-
-    def new_signer(self) -> c2pa.Signer:
-        """A fresh native signer that calls KMS once per signature."""
-        return c2pa.Signer.from_callback(
-            self.sign_digest_of,
-            c2pa.C2paSigningAlg.ES256,
-            self.cert_chain_pem.decode("ascii"),
-            self.tsa_url,
-        )
 
 
 def load_kms_credential(

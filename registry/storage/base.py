@@ -69,7 +69,7 @@ def media_key(sha256_hex: str, ext: str) -> str:
     return f"media/{digest[:2]}/{digest}.{extension}"
 
 
-def _validate_key(key: str) -> str:
+def validate_key(key: str) -> str:
     """Return ``key`` if it is a safe relative name, else raise ``ValueError``.
 
     Both backends enforce the same rules so that a key valid on S3 can never escape the local
@@ -95,10 +95,10 @@ def _validate_key(key: str) -> str:
     return key
 
 
-def _validate_prefix(prefix: str) -> str:
+def validate_prefix(prefix: str) -> str:
     """Return ``prefix`` if it could begin a valid key (empty lists everything)."""
     if prefix == "":
         return prefix
     # A prefix may end in "/" or mid-segment; validate it as the key it would begin.
-    _validate_key(prefix.rstrip("/") or "/")
+    validate_key(prefix.rstrip("/") or "/")
     return prefix

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from registry.storage.base import _validate_key, _validate_prefix
+from registry.storage.base import validate_key, validate_prefix
 from registry.storage.errors import BlobNotFound, StorageError, StorageUnavailable
 
 _COPY_BUFFER_BYTES = 1024 * 1024
@@ -98,7 +98,7 @@ class LocalBlobStorage:
 
     def list_keys(self, prefix: str) -> list[str]:
         """Keys starting with ``prefix``, sorted."""
-        _validate_prefix(prefix)
+        validate_prefix(prefix)
         # Only walk the deepest directory the prefix names, not the whole tree.
         start = self._root.joinpath(*prefix.split("/")[:-1])
         return sorted(key for key in self._walk(start) if key.startswith(prefix))
@@ -109,7 +109,7 @@ class LocalBlobStorage:
             raise StorageUnavailable("The local storage directory is missing or not writable")
 
     def _path(self, key: str) -> Path:
-        return self._root.joinpath(*_validate_key(key).split("/"))
+        return self._root.joinpath(*validate_key(key).split("/"))
 
     def _walk(self, start: Path) -> Iterator[str]:
         for directory, subdirectories, files in os.walk(start):

@@ -25,7 +25,7 @@ from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from urllib3.exceptions import HTTPError as URLLib3Error
 
 from registry.errors import RegistryError
-from registry.storage.base import _validate_key, _validate_prefix
+from registry.storage.base import validate_key, validate_prefix
 from registry.storage.errors import BlobNotFound, StorageError, StorageUnavailable
 
 MIB = 1024 * 1024
@@ -74,7 +74,7 @@ class S3BlobStorage:
 
     def put_file(self, key: str, path: Path, content_type: str) -> None:
         """Upload the file at ``path``; multipart above the configured threshold."""
-        _validate_key(key)
+        validate_key(key)
         with _converted_errors():
             self._client.upload_file(
                 str(path),
@@ -86,7 +86,7 @@ class S3BlobStorage:
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
         """Store ``data`` under ``key`` in a single request."""
-        _validate_key(key)
+        validate_key(key)
         with _converted_errors():
             self._client.put_object(
                 Bucket=self._bucket, Key=key, Body=data, ContentType=content_type
@@ -94,14 +94,14 @@ class S3BlobStorage:
 
     def open(self, key: str) -> BinaryIO:
         """A buffered stream of the object; read errors surface as storage errors."""
-        _validate_key(key)
+        validate_key(key)
         with _converted_errors():
             response = self._client.get_object(Bucket=self._bucket, Key=key)
         return io.BufferedReader(_ObjectStream(response["Body"]), _READ_BUFFER_BYTES)
 
     def download_to(self, key: str, path: Path) -> None:
         """Download the object to ``path``; boto3 writes a temporary file and renames it."""
-        _validate_key(key)
+        validate_key(key)
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         with _converted_errors():
@@ -117,20 +117,20 @@ class S3BlobStorage:
 
     def size(self, key: str) -> int:
         """The object's size in bytes."""
-        _validate_key(key)
+        validate_key(key)
         with _converted_errors():
             response = self._client.head_object(Bucket=self._bucket, Key=key)
         return int(response["ContentLength"])
 
     def delete(self, key: str) -> None:
         """Delete the object; S3 treats a missing key as success."""
-        _validate_key(key)
+        validate_key(key)
         with _converted_errors():
             self._client.delete_object(Bucket=self._bucket, Key=key)
 
     def presigned_url(self, key: str, expires_seconds: int) -> str | None:
         """A SigV4 GET URL valid for ``expires_seconds`` (signed locally, no request)."""
-        _validate_key(key)
+        validate_key(key)
         if not 1 <= expires_seconds <= _MAX_PRESIGN_SECONDS:
             raise ValueError(f"expires_seconds must be between 1 and {_MAX_PRESIGN_SECONDS}")
         with _converted_errors():
@@ -143,7 +143,7 @@ class S3BlobStorage:
 
     def list_keys(self, prefix: str) -> list[str]:
         """Keys starting with ``prefix``, sorted."""
-        _validate_prefix(prefix)
+        validate_prefix(prefix)
         keys: list[str] = []
         with _converted_errors():
             paginator = self._client.get_paginator("list_objects_v2")

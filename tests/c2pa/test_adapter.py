@@ -36,7 +36,7 @@ TRAINING_ENTRIES = (
 
 
 def representative_manifest() -> dict[str, Any]:
-    """The shape the domain builds (see DESIGN "C2PA manifest profile")."""
+    """The shape the domain builds (see "C2PA manifest profile" in docs/architecture.md)."""
     return {
         "claim_generator_info": [{"name": "consent-registry", "version": "0.1.0"}],
         "title": "generated media",

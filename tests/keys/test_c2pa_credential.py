@@ -20,6 +20,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from PIL import Image
 
 from registry.c2pa.adapter import read_manifest, sign_file
+from registry.c2pa.signer import make_signer
 from registry.errors import problem_type
 from registry.keys.c2pa_credential import (
     C2PA_CLAIM_SIGNING,
@@ -30,7 +31,6 @@ from registry.keys.c2pa_credential import (
     SigningCredentialError,
     create_dev_credential,
     load_credential,
-    make_signer,
 )
 from registry.keys.kms import KmsCredential, der_to_raw_ecdsa, load_kms_credential
 

@@ -89,3 +89,24 @@ def test_readyz_reports_storage_down(client, s3_server) -> None:  # type: ignore
         s3_server.start()
     assert response.status_code == 503
     assert response.json["type"] == problem_type("storage-unavailable")
+
+
+@pytest.mark.parametrize("suffix", ["a//b.png", ".hidden.png", "renders/", "a\\b.png"])
+def test_a_key_that_is_not_a_storage_key_is_a_422(
+    studio: Studio,
+    counts: Callable[[], dict[str, int]],
+    blobs: Callable[[], list[str]],
+    suffix: str,
+) -> None:
+    grant = studio.grant(media_types=["image"])
+    before = counts()
+    key = f"orgs/{studio.org_id}/{suffix}"
+
+    response = studio.post("/v1/media/sign-object", json={**metadata(grant["id"]), "key": key})
+    verified = studio.post("/v1/verify", json={"key": key})
+
+    for refused in (response, verified):
+        assert refused.status_code == 422, refused.json
+        assert refused.json["type"] == problem_type("invalid-object-key")
+    assert counts() == before
+    assert blobs() == []
