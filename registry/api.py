@@ -31,6 +31,7 @@ from registry.errors import (
     ValidationFailed,
     validation_problem,
 )
+from registry.hygiene import refuse_control_characters
 from registry.state import app_state
 
 JSON_MIMETYPE = "application/json"
@@ -187,6 +188,7 @@ def parse_body(model: type[BaseModel], *, form: bool = False) -> tuple[BaseModel
         raise PayloadTooLarge(f"a JSON body may be at most {limit} bytes")
     if form and mimetype == FORM_MIMETYPE:
         raw: Any = request.form.to_dict()
+        refuse_control_characters(raw, "body")
         try:
             return model.model_validate(raw), raw
         except ValidationError as exc:
@@ -203,6 +205,7 @@ def parse_body(model: type[BaseModel], *, form: bool = False) -> tuple[BaseModel
         raise BadRequest("the body is not valid JSON") from exc
     if not isinstance(raw, dict):
         raise ValidationFailed("the body must be a JSON object")
+    refuse_control_characters(raw, "body")
     try:
         return model.model_validate_json(data), raw
     except ValidationError as exc:
@@ -211,8 +214,10 @@ def parse_body(model: type[BaseModel], *, form: bool = False) -> tuple[BaseModel
 
 def parse_query(model: type[BaseModel]) -> BaseModel:
     """Validate the query string against ``model``."""
+    args = request.args.to_dict()
+    refuse_control_characters(args, "query")
     try:
-        return model.model_validate(request.args.to_dict())
+        return model.model_validate(args)
     except ValidationError as exc:
         raise validation_problem(exc, "query") from exc
 

@@ -19,6 +19,7 @@ from registry.errors import (
     ValidationFailed,
     validation_problem,
 )
+from registry.hygiene import refuse_control_characters
 from registry.intake.errors import MissingUploadPart
 from registry.intake.spool import CHUNK, HashingWriter, SpooledFile
 
@@ -139,8 +140,10 @@ class _BoundedInput:
 def parse_metadata(raw: str, model: type[BaseModel]) -> BaseModel:
     """Validate the JSON ``metadata`` part (parsed once, by pydantic)."""
     try:
-        return model.model_validate_json(raw)
+        metadata = model.model_validate_json(raw)
     except ValidationError as exc:
         if exc.errors()[0]["type"] == "json_invalid":
             raise ValidationFailed("the metadata part is not valid JSON") from exc
         raise validation_problem(exc, "metadata") from exc
+    refuse_control_characters(metadata.model_dump(), "metadata")
+    return metadata

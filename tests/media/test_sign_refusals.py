@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from registry.errors import problem_type
-from tests.factories import Studio
+from tests.factories import Studio, assert_problem
 from tests.media import assets
 from tests.media.conftest import metadata, sign_upload
 
@@ -290,3 +290,17 @@ def test_another_organizations_media_is_not_found(
     asset = sign_upload(studio, audio, metadata(grant["id"])).json
     for path in (f"/v1/media/{asset['id']}", f"/v1/media/{asset['id']}/content"):
         _refused(other_studio.get(path), 404, "media-not-found")
+
+
+def test_nul_in_the_metadata_part_is_a_422(
+    studio: Studio, work: Path, counts: Callable[[], dict[str, int]], blobs: Callable[[], list[str]]
+) -> None:
+    grant = studio.grant()
+    before = counts()
+
+    response = sign_upload(studio, assets.make_wav(work), metadata(grant["id"], title="take\x00"))
+
+    body = assert_problem(response, 422, "validation-error")
+    assert body["errors"][0]["loc"] == "metadata.title"
+    assert counts() == before
+    assert blobs() == []
