@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the application: the only place where the parts are wired together."""
-    from registry import db, http_errors, ops
+    from registry import db, headers, http_errors, ops
     from registry.audit import views as audit_views
     from registry.auth import views as auth_views
     from registry.consent import views as consent_views
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     db.init_app(app)
     http_errors.init_app(app)
+    headers.init_app(app)
     blueprints = (
         ops.bp,
         auth_views.bp,

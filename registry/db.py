@@ -73,14 +73,24 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 
 def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
     """An engine for ``url``: SQLite with foreign keys, WAL and immediate transactions."""
+    # hide_parameters: a failed statement's log line and exception never carry its values
+    # (names, reasons: personal data).
     if url.startswith("sqlite"):
         engine = sa.create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=False
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_pre_ping=False,
+            hide_parameters=True,
         )
         _configure_sqlite(engine)
         return engine
     return sa.create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        hide_parameters=True,
     )
 
 

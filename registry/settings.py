@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -10,6 +11,8 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused in production
+# Words of example values (e.g. infra/compose.yaml's "change-me-to-32-or-more-...").
+_PLACEHOLDER = re.compile(r"change[-_ ]?me|placeholder|example|replace[-_ ]?me", re.IGNORECASE)
 
 
 def _in_data_dir(name: str) -> Callable[[dict[str, Any]], Path]:
@@ -93,8 +96,17 @@ class Settings(BaseSettings):
         if self.env != "production":
             return
         problems = []
-        if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32:
+        if (
+            self.secret_key == DEFAULT_SECRET_KEY
+            or len(self.secret_key) < 32
+            or _PLACEHOLDER.search(self.secret_key)
+        ):
             problems.append("REGISTRY_SECRET_KEY must be set to a secret of 32+ characters")
+        if self.public_verify and self.rate_limit_storage_uri.startswith("memory://"):
+            problems.append(
+                "REGISTRY_RATE_LIMIT_STORAGE_URI must be shared storage (redis://...) when "
+                "REGISTRY_PUBLIC_VERIFY is on: memory:// counts per worker process"
+            )
         if self.is_sqlite:
             problems.append("REGISTRY_DATABASE_URL must point at PostgreSQL, not SQLite")
         if not (self.c2pa_kms_key_id or (self.c2pa_cert_chain and self.c2pa_private_key)):

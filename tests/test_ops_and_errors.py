@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -267,3 +268,25 @@ def test_every_asset_the_docs_page_references_is_served(client: FlaskClient) -> 
         with client.get(url) as response:
             assert response.status_code == 200, url
             assert response.data, url
+
+
+def test_options_on_sign_object_lists_only_its_own_methods(client: FlaskClient) -> None:
+    response = client.open("/v1/media/sign-object", method="OPTIONS")
+
+    assert set(response.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+    assert_problem(client.get("/v1/media/sign-object"), 405, "method-not-allowed")
+
+
+def test_a_failed_statement_never_carries_its_parameters(app: Flask) -> None:
+    engine = state_of(app).database.engine
+    with pytest.raises(sa.exc.IntegrityError) as failed, engine.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO subjects (id, org_id) VALUES (:id, :org)"),
+            {"id": "Ada Lovelace personal", "org": "no such org"},
+        )
+
+    # SQLAlchemy's own rendering hides the values (PostgreSQL's DETAIL line may still quote
+    # the failing row: see http_errors for what reaches a log).
+    message = str(failed.value)
+    assert "[SQL parameters hidden due to hide_parameters=True]" in message
+    assert "'Ada Lovelace personal'" not in message

@@ -188,3 +188,36 @@ def test_importing_every_module_does_not_read_settings(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "change-me-to-32-or-more-random-characters",
+        "CHANGEME-" + "x" * 32,
+        "placeholder-" + "x" * 32,
+        "replace_me_" + "x" * 32,
+        "an-example-secret-" + "x" * 32,
+    ],
+)
+def test_production_refuses_a_placeholder_secret_key(tmp_path: Path, secret: str) -> None:
+    settings = production(tmp_path, secret_key=secret)
+
+    with pytest.raises(ConfigurationError, match="REGISTRY_SECRET_KEY"):
+        settings.check_production()
+
+
+def test_production_refuses_per_process_rate_limits_for_public_verification(
+    tmp_path: Path,
+) -> None:
+    settings = production(tmp_path, public_verify=True, rate_limit_storage_uri="memory://")
+
+    with pytest.raises(ConfigurationError, match="REGISTRY_RATE_LIMIT_STORAGE_URI"):
+        settings.check_production()
+
+
+def test_production_accepts_shared_rate_limits_or_no_public_verification(tmp_path: Path) -> None:
+    production(
+        tmp_path, public_verify=True, rate_limit_storage_uri="redis://127.0.0.1:6379/0"
+    ).check_production()
+    production(tmp_path, public_verify=False).check_production()

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask import Blueprint, redirect, send_file
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
 
 from registry.api import Rendered, operation
@@ -23,6 +25,24 @@ from registry.media.schemas import (
 from registry.state import app_state
 
 bp = Blueprint("media", __name__)
+
+
+class MediaIdConverter(BaseConverter):
+    """A media id: any path segment but ``sign-object``, the literal route beside it.
+
+    Without it ``/v1/media/<media_id>`` also matches ``/v1/media/sign-object``, and OPTIONS
+    there reported GET (and HEAD) as allowed.
+    """
+
+    regex = r"(?!sign-object$)[^/]+"
+
+
+@bp.record_once
+def _register_converter(state: BlueprintSetupState) -> None:
+    # Deferred functions run in the order they were recorded: before the routes below.
+    state.app.url_map.converters["media_id"] = MediaIdConverter
+
+
 SIGN_ERRORS = (400, 401, 403, 404, 413, 415, 422, 503)
 
 
@@ -96,7 +116,7 @@ def sign_object(principal: Principal, body: SignObjectRequest) -> Rendered:
     return _sign(principal, receive)
 
 
-@bp.get("/v1/media/<media_id>")
+@bp.get("/v1/media/<media_id:media_id>")
 @operation(
     summary="Read a media asset",
     tags=["media"],
@@ -110,7 +130,7 @@ def get_media(principal: Principal, media_id: str) -> MediaAssetPublic:
     )
 
 
-@bp.get("/v1/media/<media_id>/content")
+@bp.get("/v1/media/<media_id:media_id>/content")
 @operation(
     summary="The signed bytes (a redirect to a presigned URL on S3)",
     tags=["media"],
