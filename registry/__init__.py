@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.media.services import Signing
     from registry.ratelimit import AddressRateLimit
     from registry.settings import ConfigurationError
-    from registry.state import EXTENSION, AppState
+    from registry.state import EXTENSION, AppState, state_of
     from registry.storage import build_storage
     from registry.verification import views as verification_views
     from registry.verification.services import Verifier
@@ -77,6 +77,9 @@ def create_app(settings: Settings | None = None) -> Flask:
             scope="anonymous-verify",
         ),
     )
+    left_behind = state_of(app).intake.sweep()
+    if left_behind:
+        log.warning("removed %d spool directories of workers that died", len(left_behind))
     db.init_app(app)
     http_errors.init_app(app)
     headers.init_app(app)

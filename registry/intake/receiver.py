@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from registry.errors import PayloadTooLarge
 from registry.intake.errors import InvalidObjectKey, ObjectOutsidePrefix
 from registry.intake.multipart import receive_upload
-from registry.intake.spool import SpooledFile, spool_stream, workdir
+from registry.intake.spool import SpooledFile, spool_stream, sweep_workdirs, workdir
 from registry.storage import BlobStorage
 from registry.storage.base import validate_key
 
@@ -41,6 +41,10 @@ class Intake:
     spool_dir: Path
     max_bytes: int
     storage: BlobStorage
+
+    def sweep(self) -> list[Path]:
+        """Remove what killed workers left in the spool directory (see ``sweep_workdirs``)."""
+        return sweep_workdirs(self.spool_dir) if self.spool_dir.is_dir() else []
 
     @contextmanager
     def workdir(self) -> Iterator[Path]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import queue
 import shutil
 import tempfile
@@ -292,12 +293,50 @@ def spool_stream(stream: IO[bytes], path: Path, *, limit: int) -> SpooledFile:
         writer.close()
 
 
+_WORKDIR_PREFIX = "media-"
+
+
 @contextmanager
 def workdir(parent: Path) -> Iterator[Path]:
-    """A private directory for one request's files, removed on success and on every error."""
+    """A private directory for one request's files, removed on success and on every error.
+
+    Its name carries the process id, so that a directory a killed worker left behind can be
+    told from one a live worker is using (``sweep_workdirs``).
+    """
     parent.mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(prefix="media-", dir=parent))
+    path = Path(tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{os.getpid()}-", dir=parent))
     try:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def sweep_workdirs(parent: Path) -> list[Path]:
+    """Remove the request directories of processes that no longer run; returns them.
+
+    Every worker calls this when it starts: a worker killed mid-request (OOM, timeout,
+    SIGKILL) cannot clean up after itself, and uploads of up to 2 GiB would pile up.
+    """
+    removed = []
+    for path in parent.glob(f"{_WORKDIR_PREFIX}*"):
+        owner = _owner(path.name)
+        if owner is not None and _alive(owner):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _owner(name: str) -> int | None:
+    pid, _, _ = name.removeprefix(_WORKDIR_PREFIX).partition("-")
+    return int(pid) if pid.isdigit() else None  # no pid: an older layout, owned by nobody
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
