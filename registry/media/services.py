@@ -7,6 +7,7 @@ and ``record_signing`` checks the grants again under a lock and writes the asset
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,11 +23,13 @@ from registry.intake.sniff import MediaFormat, sniff
 from registry.intake.spool import SpooledFile
 from registry.keys.c2pa_credential import C2paCredential
 from registry.media.authorization import AuthorizedUse, authorize_uses
-from registry.media.errors import GrantUseRefused, MediaNotFound
+from registry.media.errors import MediaNotFound
 from registry.media.manifest import ManifestFacts, build_manifest
 from registry.media.models import MediaAsset
 from registry.media.schemas import MediaMetadata
-from registry.storage import BlobStorage, media_key
+from registry.storage import BlobStorage, StorageError, media_key
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -118,28 +121,24 @@ def record_signing(
     plan: SigningPlan,
     stored: StoredMedia,
     *,
-    signing: Signing,
     source: SpooledFile,
     now: datetime | None = None,
 ) -> MediaAsset:
     """Check the grants again, holding them, and record the asset and its audit event.
 
-    A revocation (or suspension, ...) that committed while the file was signed wins: the
-    stored file is deleted and the refusal raised. The grants stay locked (shared) until the
-    request commits, so a revocation that comes later waits and is recorded after the asset.
+    A revocation (or suspension, ...) that committed while the file was signed wins: its
+    refusal is raised (the caller discards the stored file). The grants stay locked (shared)
+    until the request commits, so a revocation that comes later waits and is recorded after
+    the asset.
     """
-    try:
-        uses = authorize_uses(
-            session,
-            org_id=plan.org_id,
-            uses=plan.metadata.grants,
-            media_kind=plan.media_format.kind,
-            now=now or utcnow(),
-            lock=True,
-        )
-    except GrantUseRefused:
-        signing.storage.delete(stored.key)
-        raise
+    uses = authorize_uses(
+        session,
+        org_id=plan.org_id,
+        uses=plan.metadata.grants,
+        media_kind=plan.media_format.kind,
+        now=now or utcnow(),
+        lock=True,
+    )
     metadata = plan.metadata
     asset = MediaAsset(
         id=plan.facts.asset_id,
@@ -179,6 +178,18 @@ def record_signing(
         },
     )
     return asset
+
+
+def discard(stored: StoredMedia, *, signing: Signing) -> None:
+    """Delete a stored file whose asset will not be recorded (best effort).
+
+    When the store itself is failing, the file stays behind until ``registry storage
+    reconcile`` finds it: an object without a row, never a row without an object.
+    """
+    try:
+        signing.storage.delete(stored.key)
+    except StorageError:
+        log.warning("could not delete %s after a failed signing; reconcile will", stored.key)
 
 
 def get_media(session: Session, *, org_id: str, media_id: str) -> MediaAsset:

@@ -73,7 +73,12 @@ def _sign(
         stored = services.sign_and_store(
             plan, signing=state.signing, source=source, workdir=directory
         )
-        asset = services.record_signing(session, plan, stored, signing=state.signing, source=source)
+        try:
+            asset = services.record_signing(session, plan, stored, source=source)
+            commit_request()  # the row and the stored file are kept together, or neither
+        except BaseException:
+            services.discard(stored, signing=state.signing)
+            raise
     return Rendered(asset_public(asset), headers={"Location": f"/v1/media/{asset.id}"})
 
 
