@@ -175,6 +175,41 @@ def clients_disable(client_id: str) -> None:
 
 
 @main.group()
+def storage() -> None:
+    """Media storage."""
+
+
+@storage.command("reconcile")
+@click.option("--repair", is_flag=True, help="delete orphaned files and unfinished writes")
+@click.option("--grace-minutes", default=60, show_default=True, help="leave younger files alone")
+def storage_reconcile(repair: bool, grace_minutes: int) -> None:
+    """Report stored media files without a row (and the reverse); exit 1 if any are found."""
+    from datetime import timedelta
+
+    from registry.media.reconcile import reconcile_storage
+    from registry.storage import build_storage
+
+    settings = _settings()
+    with _session(settings) as session:
+        found = reconcile_storage(
+            session,
+            build_storage(settings),
+            repair=repair,
+            grace=timedelta(minutes=grace_minutes),
+        )
+    verb = "deleted" if found.repaired else "found"
+    for key in found.orphans:
+        click.echo(f"orphan file ({verb}): {key}")
+    for key in found.incomplete:
+        click.echo(f"unfinished write ({verb}): {key}")
+    for key in found.missing:
+        click.echo(f"MISSING file of a media row: {key}", err=True)
+    if found.missing or (found.orphans and not found.repaired):
+        sys.exit(1)
+    click.echo("storage and media rows agree" if found.consistent else "storage repaired")
+
+
+@main.group()
 def audit() -> None:
     """The audit log."""
 

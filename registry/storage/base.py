@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
@@ -11,6 +13,15 @@ MAX_KEY_BYTES = 1024
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _EXTENSION = re.compile(r"[a-z0-9]{1,10}")
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    """A stored blob as a listing shows it."""
+
+    key: str
+    size: int
+    modified: datetime
 
 
 @runtime_checkable
@@ -51,6 +62,15 @@ class BlobStorage(Protocol):
 
     def list_keys(self, prefix: str) -> list[str]:
         """All keys starting with ``prefix`` (a plain string prefix), sorted."""
+        ...
+
+    def list_blobs(self, prefix: str) -> list[BlobInfo]:
+        """Like ``list_keys``, with each blob's size and last modification."""
+        ...
+
+    def sweep_incomplete(self, older_than: datetime) -> list[str]:
+        """Remove writes that never finished and began before ``older_than`` (a killed worker's
+        temporary file, an S3 multipart upload never completed); returns what was removed."""
         ...
 
     def check(self) -> None:

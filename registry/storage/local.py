@@ -7,10 +7,11 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from registry.storage.base import validate_key, validate_prefix
+from registry.storage.base import BlobInfo, validate_key, validate_prefix
 from registry.storage.errors import BlobNotFound, StorageError, StorageUnavailable
 
 _COPY_BUFFER_BYTES = 1024 * 1024
@@ -102,6 +103,26 @@ class LocalBlobStorage:
         # Only walk the deepest directory the prefix names, not the whole tree.
         start = self._root.joinpath(*prefix.split("/")[:-1])
         return sorted(key for key in self._walk(start) if key.startswith(prefix))
+
+    def list_blobs(self, prefix: str) -> list[BlobInfo]:
+        """Keys starting with ``prefix``, sorted, with size and modification time."""
+        blobs = []
+        for key in self.list_keys(prefix):
+            with contextlib.suppress(FileNotFoundError):  # deleted since it was listed
+                stat = self._path(key).stat()
+                modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+                blobs.append(BlobInfo(key, stat.st_size, modified))
+        return blobs
+
+    def sweep_incomplete(self, older_than: datetime) -> list[str]:
+        """Remove temporary files of writes a killed process never finished."""
+        removed = []
+        for path in self._root.rglob(f"{_TEMP_PREFIX}*"):
+            with contextlib.suppress(FileNotFoundError):
+                if datetime.fromtimestamp(path.stat().st_mtime, UTC) < older_than:
+                    path.unlink()
+                    removed.append(path.relative_to(self._root).as_posix())
+        return sorted(removed)
 
     def check(self) -> None:
         """Raise ``StorageUnavailable`` unless the root is a writable directory."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -25,7 +26,7 @@ from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from urllib3.exceptions import HTTPError as URLLib3Error
 
 from registry.errors import RegistryError
-from registry.storage.base import validate_key, validate_prefix
+from registry.storage.base import BlobInfo, validate_key, validate_prefix
 from registry.storage.errors import BlobNotFound, StorageError, StorageUnavailable
 
 MIB = 1024 * 1024
@@ -151,6 +152,34 @@ class S3BlobStorage:
                 keys.extend(item["Key"] for item in page.get("Contents", ()))
         # Some S3-compatible stores list directory placeholders; they are not blobs.
         return sorted(key for key in keys if not key.endswith("/"))
+
+    def list_blobs(self, prefix: str) -> list[BlobInfo]:
+        """Keys starting with ``prefix``, sorted, with size and last modification."""
+        validate_prefix(prefix)
+        blobs: list[BlobInfo] = []
+        with _converted_errors():
+            paginator = self._client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
+                blobs.extend(
+                    BlobInfo(item["Key"], item["Size"], item["LastModified"])
+                    for item in page.get("Contents", ())
+                    if not item["Key"].endswith("/")
+                )
+        return sorted(blobs, key=lambda blob: blob.key)
+
+    def sweep_incomplete(self, older_than: datetime) -> list[str]:
+        """Abort multipart uploads begun before ``older_than`` and never completed."""
+        aborted: list[str] = []
+        with _converted_errors():
+            paginator = self._client.get_paginator("list_multipart_uploads")
+            for page in paginator.paginate(Bucket=self._bucket):
+                for upload in page.get("Uploads", ()):
+                    if upload["Initiated"] < older_than:
+                        self._client.abort_multipart_upload(
+                            Bucket=self._bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                        )
+                        aborted.append(upload["Key"])
+        return sorted(aborted)
 
     def check(self) -> None:
         """Raise ``StorageUnavailable`` unless the bucket answers."""
