@@ -15,9 +15,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the application: the only place where the parts are wired together."""
     from registry import db, headers, http_errors, ops
     from registry.audit import views as audit_views
+    from registry.audit.checkpoints import log_name
     from registry.auth import views as auth_views
     from registry.consent import views as consent_views
     from registry.intake.receiver import Intake
+    from registry.keys.checkpoint_key import init_checkpoint_key, load_checkpoint_key
     from registry.keys.configured import load_signing_credential, trust_anchors
     from registry.keys.keyring import KeyRing
     from registry.media import views as media_views
@@ -37,6 +39,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     credential = load_signing_credential(settings)
     if settings.env == "production" and credential.is_development:
         raise ConfigurationError("refusing to start in production with a development C2PA key")
+    if settings.env != "production":
+        init_checkpoint_key(settings.keys_dir)  # development: made on first start if missing
+    checkpoint_key = load_checkpoint_key(settings.keys_dir, name=log_name(settings.issuer))
+    if settings.env == "production" and checkpoint_key.is_development:
+        raise ConfigurationError(
+            "refusing to start in production with a development audit checkpoint key"
+        )
     storage = build_storage(settings)
 
     app = Flask(__name__)
@@ -76,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             key_prefix=settings.rate_limit_key_prefix,
             scope="anonymous-verify",
         ),
+        checkpoint_key=checkpoint_key,
     )
     left_behind = state_of(app).intake.sweep()
     if left_behind:

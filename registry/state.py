@@ -14,6 +14,7 @@ from flask import Flask, current_app
 if TYPE_CHECKING:
     from registry.db import Database
     from registry.intake.receiver import Intake
+    from registry.keys.checkpoint_key import CheckpointKey
     from registry.keys.keyring import KeyRing
     from registry.media.services import Signing
     from registry.ratelimit import AddressRateLimit
@@ -36,6 +37,8 @@ class AppState:
     signing: Signing
     verifier: Verifier
     anonymous_verify_limit: AddressRateLimit
+    # Signs the audit log's checkpoints (Ed25519, C2SP signed notes).
+    checkpoint_key: CheckpointKey
     # Built on first request of /openapi.json (it walks every route once).
     openapi_document: dict[str, Any] | None = field(default=None, repr=False)
 

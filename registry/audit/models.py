@@ -28,3 +28,21 @@ class AuditEvent(SQLModel, table=True):
     payload_sha256: str = Field(max_length=64)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """The head of one chain, written with each append (signed only when a checkpoint is asked for).
+
+    ``log_id`` is the chain's public name in checkpoints (128 random bits, hex): published
+    checkpoints do not name the organization, whose id is printed in every manifest it signs
+    and would otherwise let anyone follow its activity.
+    """
+
+    __tablename__ = "audit_checkpoints"
+    __table_args__ = (sa.UniqueConstraint("log_id", name="uq_audit_checkpoints_log_id"),)
+
+    chain: str = Field(primary_key=True, max_length=36)
+    log_id: str = Field(max_length=32)
+    size: int
+    head_hash: str = Field(max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,12 +1,16 @@
 """Append to and check the hash chains of the audit log.
 
 Each event's ``hash`` is SHA-256 over the previous event's hash and the canonical event, so
-changing, removing or reordering any stored event breaks every hash after it.
+changing, removing or reordering any stored event breaks every hash after it. Each append also
+moves the chain's stored head (``AuditCheckpoint``: size and head hash), from which signed
+checkpoints are made (``registry.audit.checkpoints``); removing the newest events, or a whole
+chain, is visible against it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from registry.audit.models import AuditEvent
+from registry.audit.models import AuditCheckpoint, AuditEvent
 from registry.canonical import canonical_json
 from registry.db import utcnow
 from registry.pagination import Page, int_key, keyset_page
@@ -68,13 +72,23 @@ def record_event(
         .order_by(col(AuditEvent.seq).desc())
         .limit(1)
     ).first()
+    head = session.execute(
+        sa.select(AuditCheckpoint)
+        .where(col(AuditCheckpoint.chain) == chain)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    tip = (last.seq, last.hash) if last else (0, GENESIS)
+    if head is not None and head.size > tip[0]:
+        # The newest events were removed behind our back: go on from the head we recorded,
+        # so the gap stays in the chain (and is reported) instead of being papered over.
+        tip = (head.size, head.head_hash)
     payload = payload or {}
     # UTC without microseconds: the form the timestamp has after a round trip, so it hashes
     # the same when the chain is verified (another offset would read back as UTC).
     moment = (at or utcnow()).astimezone(UTC).replace(microsecond=0)
     event = AuditEvent(
         chain=chain,
-        seq=(last.seq + 1) if last else 1,
+        seq=tip[0] + 1,
         org_id=org_id,
         at=moment,
         actor=actor,
@@ -83,11 +97,22 @@ def record_event(
         object_id=object_id,
         payload=payload,
         payload_sha256=hashlib.sha256(canonical_json(payload)).hexdigest(),
-        prev_hash=last.hash if last else GENESIS,
+        prev_hash=tip[1],
         hash="",
     )
     event.hash = _event_digest(event)
     session.add(event)
+    if head is None:
+        session.add(
+            AuditCheckpoint(
+                chain=chain,
+                log_id=secrets.token_hex(16),
+                size=event.seq,
+                head_hash=event.hash,
+            )
+        )
+    else:
+        head.size, head.head_hash, head.updated_at = event.seq, event.hash, utcnow()
     session.flush()
     return event
 
@@ -115,12 +140,17 @@ def _events(session: Session, chain: str) -> Iterator[AuditEvent]:
     try:
         yield from result
     finally:
-        # The caller stops at a chain's first break; close the (server-side) cursor now.
+        # Close the (server-side) cursor even when the caller stops early.
         result.close()
 
 
 def verify_chains(session: Session) -> tuple[int, list[ChainBreak]]:
-    """Recompute every chain; returns the number of events checked and the first break of each."""
+    """Recompute every chain; returns the number of events checked and every break.
+
+    After a break the walk goes on from the stored event (its seq and hash), so each event
+    that is inconsistent with the one before it is reported once, and a single change is not
+    reported again for every event after it.
+    """
     checked = 0
     breaks: list[ChainBreak] = []
     for chain in sorted(_chains(session)):
@@ -130,7 +160,6 @@ def verify_chains(session: Session) -> tuple[int, list[ChainBreak]]:
             reason = _check_event(event, prev, expected_seq)
             if reason:
                 breaks.append(ChainBreak(chain, event.seq, event.id, reason))
-                break
             prev, expected_seq = event.hash, event.seq + 1
     return checked, breaks
 

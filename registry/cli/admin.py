@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -14,6 +15,8 @@ from registry.settings import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from registry.keys.checkpoint_key import CheckpointKey
 
 
 def _settings() -> Settings:
@@ -93,7 +96,17 @@ def keys_init() -> None:
     settings = _settings()
     kid = init_keys(settings.keys_dir, development=settings.env != "production")
     click.echo(f"created token signing key {kid}" if kid else "token signing keys present")
+    _init_checkpoint_key(settings)
     _init_c2pa_credential(settings)
+
+
+def _init_checkpoint_key(settings: Settings) -> None:
+    from registry.audit.checkpoints import log_name
+    from registry.keys.checkpoint_key import init_checkpoint_key, load_checkpoint_key
+
+    created = init_checkpoint_key(settings.keys_dir, development=settings.env != "production")
+    vkey = load_checkpoint_key(settings.keys_dir, name=log_name(settings.issuer)).verifier.vkey
+    click.echo(f"{'created' if created else 'present'}: audit checkpoint key {vkey}")
 
 
 def _init_c2pa_credential(settings: Settings) -> None:
@@ -215,19 +228,89 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Recompute every hash chain; exit 1 naming the first broken event."""
-    from registry.audit.services import verify_chains
+@click.option(
+    "--checkpoint",
+    "checkpoint_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="a checkpoint kept outside the registry (repeatable); its signature is checked first",
+)
+def audit_verify(checkpoint_files: tuple[Path, ...]) -> None:
+    """Recompute every hash chain and hold it against its stored checkpoint and kept ones.
 
-    with _session(_settings()) as session:
-        checked, breaks = verify_chains(session)
+    Reports every break and exits 1 if there is any; exits 2, checking nothing, when a
+    checkpoint file is refused (malformed, another log's, or not signed by this registry).
+    """
+    from registry.audit.checkpoints import open_checkpoint, verify_log
+    from registry.audit.errors import CheckpointRefused
+
+    settings = _settings()
+    kept = []
+    if checkpoint_files:
+        verifier = _checkpoint_key(settings).verifier
+        for path in checkpoint_files:
+            try:
+                kept.append(open_checkpoint(path.read_bytes(), verifier, source=str(path)))
+            except CheckpointRefused as exc:
+                click.echo(f"REFUSED checkpoint {path}: {exc.detail}", err=True)
+                sys.exit(2)
+    with _session(settings) as session:
+        checked, breaks = verify_log(session, kept)
     for b in breaks:
-        click.echo(
-            f"BROKEN chain {b.chain} at seq {b.seq} (event id {b.event_id}): {b.reason}", err=True
-        )
+        where = f" at seq {b.seq}" + (f" (event id {b.event_id})" if b.event_id else "")
+        click.echo(f"BROKEN chain {b.chain}{where}: {b.reason}", err=True)
     if breaks:
+        click.echo(f"{len(breaks)} breaks in {checked} events", err=True)
         sys.exit(1)
-    click.echo(f"audit log intact: {checked} events checked")
+    against = f" and {len(kept)} kept checkpoints" if kept else ""
+    click.echo(
+        f"audit log intact: {checked} events checked against the stored checkpoints{against}"
+    )
+
+
+@audit.command("checkpoints")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="write <log id>.checkpoint files here (default: print the notes)",
+)
+def audit_checkpoints(out_dir: Path | None) -> None:
+    """Sign a checkpoint of every chain now, to keep outside the registry."""
+    from registry.audit.checkpoints import all_logs, signed_checkpoint
+    from registry.audit.errors import AuditLogInconsistent
+
+    settings = _settings()
+    key = _checkpoint_key(settings)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    refused = []
+    with _session(settings) as session:
+        for head in all_logs(session):
+            try:
+                note = signed_checkpoint(session, head, key)
+            except AuditLogInconsistent:
+                refused.append(head.chain)
+                continue
+            if out_dir is None:
+                click.echo(f"# chain {head.chain}\n{note}")
+            else:
+                (out_dir / f"{head.log_id}.checkpoint").write_text(note)
+                click.echo(f"chain {head.chain}: {out_dir / head.log_id}.checkpoint")
+    for chain in refused:
+        click.echo(f"NOT SIGNED chain {chain}: it does not match its stored checkpoint", err=True)
+    if refused:
+        sys.exit(1)
+
+
+def _checkpoint_key(settings: Settings) -> CheckpointKey:
+    from registry.audit.checkpoints import log_name
+    from registry.keys.checkpoint_key import CheckpointKeyError, load_checkpoint_key
+
+    try:
+        return load_checkpoint_key(settings.keys_dir, name=log_name(settings.issuer))
+    except CheckpointKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command("demo")

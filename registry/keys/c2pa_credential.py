@@ -7,10 +7,7 @@ native c2pa signer from it, so this module never imports c2pa.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
@@ -21,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from registry.errors import InternalError
-from registry.keys.keyring import DEV_MARKER, is_development_dir
+from registry.keys.keyring import DEV_MARKER, exclusive_lock, is_development_dir
 
 if TYPE_CHECKING:
     from registry.keys.kms import KmsCredential
@@ -150,7 +147,7 @@ def create_dev_credential(directory: Path, *, label: str = "") -> DevCredential:
     directory.mkdir(parents=True, exist_ok=True)
     paths = (directory / DEV_CA_FILE, directory / DEV_CHAIN_FILE, directory / DEV_KEY_FILE)
     ca_path, chain_path, key_path = paths
-    with _exclusive(directory / ".lock"):
+    with exclusive_lock(directory / ".lock"):
         if not all(path.exists() for path in paths):
             _write_dev_files(ca_path=ca_path, chain_path=chain_path, key_path=key_path, label=label)
         (directory / DEV_MARKER).write_text(
@@ -163,17 +160,6 @@ def create_dev_credential(directory: Path, *, label: str = "") -> DevCredential:
         key_path=key_path,
         credential=load_credential(cert_chain=chain_path, private_key=key_path),
     )
-
-
-@contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive advisory lock on ``lock_path`` (other processes wait)."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 def _write_dev_files(*, ca_path: Path, chain_path: Path, key_path: Path, label: str) -> None:

@@ -8,10 +8,13 @@ tokens they signed stay valid for years. Workers notice a rotation by the direct
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import json
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,18 @@ DEV_MARKER = "DEVELOPMENT-ONLY"
 def is_development_dir(directory: Path) -> bool:
     """Whether ``directory`` holds keys that ``registry keys init`` generated for development."""
     return (directory / DEV_MARKER).exists()
+
+
+@contextmanager
+def exclusive_lock(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``lock_path``: workers starting together on a fresh
+    data directory take turns creating keys (other processes wait)."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 class KeyRingError(RuntimeError):
