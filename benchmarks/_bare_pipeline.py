@@ -1,8 +1,11 @@
 """One run of the bare signing pipeline, in a fresh process: c2pa file to file, boto3 upload.
 
 Run by benchmarks/sign_throughput.py as ``python benchmarks/_bare_pipeline.py JOB.json``; prints
-one JSON line with the timings and this process's peak RSS. It imports only c2pa and boto3
-(not the registry), so its memory is what the vendor libraries need, nothing of ours.
+one JSON line with the timings, this process's own CPU seconds and I/O bytes for the signing and
+for the upload (getrusage(RUSAGE_SELF): every thread, boto3's transfer threads included;
+/proc/self/io: the same counters psutil reports for the service's worker) and its peak RSS. It
+imports only c2pa and boto3 (not the registry, not even psutil), so its memory is what the
+vendor libraries need, nothing of ours.
 
 The job names the manifest definition (built by the registry's own ``build_manifest``), the
 c2pa settings (``c2pa_adapter.signing_settings``), the botocore and TransferConfig keyword
@@ -61,6 +64,31 @@ def _status_bytes(name: str) -> int:
     return 0
 
 
+_IO_NAMES = {
+    "rchar": "read_chars",
+    "wchar": "write_chars",
+    "read_bytes": "read_bytes",
+    "write_bytes": "write_bytes",
+    "cancelled_write_bytes": "cancelled_write_bytes",
+}
+
+
+def _usage() -> dict[str, float]:
+    """CPU seconds (user, system; all threads) and /proc/self/io, under psutil's names (the
+    fields of benchmarks._harness.Usage)."""
+    rusage = resource.getrusage(resource.RUSAGE_SELF)
+    usage: dict[str, float] = {"user_s": rusage.ru_utime, "system_s": rusage.ru_stime}
+    for line in Path("/proc/self/io").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in _IO_NAMES:
+            usage[_IO_NAMES[key]] = int(value)
+    return usage
+
+
+def _delta(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
+    return {name: after[name] - before[name] for name in after}
+
+
 def main() -> None:
     job = json.loads(Path(sys.argv[1]).read_text())
     client = boto3.session.Session().client(
@@ -78,14 +106,17 @@ def main() -> None:
 
     dest = workdir / f"signed{Path(job['source']).suffix}"
     idle = _status_bytes("VmRSS")
+    usage_started = _usage()
     started = time.perf_counter()
     _sign(job, Path(job["source"]), dest, job["mime_type"], job["definition"])
     signed = time.perf_counter()
+    usage_signed = _usage()
     client.upload_file(
         str(dest), job["bucket"], job["key"],
         ExtraArgs={"ContentType": job["mime_type"]}, Config=transfer,
     )
     uploaded = time.perf_counter()
+    usage_uploaded = _usage()
     size = dest.stat().st_size
     dest.unlink()
     peak = _status_bytes("VmHWM")
@@ -94,6 +125,8 @@ def main() -> None:
         "upload_s": uploaded - signed,
         "total_s": uploaded - started,
         "signed_size": size,
+        "sign_usage": _delta(usage_signed, usage_started),
+        "upload_usage": _delta(usage_uploaded, usage_signed),
         "idle_rss": idle,
         "peak_rss": peak,
         "pid": os.getpid(),

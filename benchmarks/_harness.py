@@ -1,4 +1,5 @@
-"""Shared pieces of the benchmark scripts: PostgreSQL schema, gunicorn, wrk, S3, peak RSS."""
+"""Shared pieces of the benchmark scripts: PostgreSQL schema, gunicorn, wrk, S3, peak RSS, and a
+process's own CPU and I/O counters."""
 
 from __future__ import annotations
 
@@ -208,6 +209,7 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     non_2xx: int
+    requests: int = 0  # completed in the run (wrk's "N requests in")
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -227,6 +229,7 @@ def median_result(results: list[LoadResult]) -> LoadResult:
         statistics.median(r.p50_ms for r in results),
         statistics.median(r.p99_ms for r in results),
         sum(r.non_2xx for r in results),
+        int(statistics.median(r.requests for r in results)),
     )
 
 
@@ -246,7 +249,11 @@ def run_wrk(
     p50 = _ms(re.search(r"^\s*50%\s+(\S+)\s*$", output, re.M).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s*99%\s+(\S+)\s*$", output, re.M).group(1))  # type: ignore[union-attr]
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    return LoadResult(rps, p50, p99, int(non_2xx.group(1)) if non_2xx else 0)
+    requests = re.search(r"(\d+) requests in", output)
+    return LoadResult(
+        rps, p50, p99, int(non_2xx.group(1)) if non_2xx else 0,
+        int(requests.group(1)) if requests else 0,
+    )
 
 
 def sha256_mb_s(megabytes: int = 256) -> float:
@@ -258,3 +265,145 @@ def sha256_mb_s(megabytes: int = 256) -> float:
         hashlib.sha256(buffer).digest()
         best = max(best, len(buffer) / 1e6 / (time.perf_counter() - started))
     return best
+
+
+# --- A process's own counters: CPU seconds and bytes through read()/write() -----------------
+
+IO_FIELDS = ("read_chars", "write_chars", "read_bytes", "write_bytes", "cancelled_write_bytes")
+
+
+@dataclass(frozen=True)
+class Usage:
+    """CPU seconds and I/O bytes of one or more processes (all their threads, exited ones too).
+
+    ``read_chars``/``write_chars`` (rchar/wchar) count the bytes passed to read(2)/write(2) and
+    the like, whatever the file is (page cache hits included) but not socket send/recv;
+    ``read_bytes``/``write_bytes`` what the process made the block layer fetch or dirtied in the
+    page cache; ``cancelled_write_bytes`` dirtied pages dropped before writeback (a spool file
+    deleted in time). CPU is the kernel's user + system time: in clock ticks (10 ms) for another
+    process, in microseconds for this one.
+    """
+
+    user_s: float = 0.0
+    system_s: float = 0.0
+    read_chars: int = 0
+    write_chars: int = 0
+    read_bytes: int = 0
+    write_bytes: int = 0
+    cancelled_write_bytes: int = 0
+
+    @property
+    def cpu_s(self) -> float:
+        return self.user_s + self.system_s
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(*(a + b for a, b in zip(_values(self), _values(other), strict=True)))
+
+    def __sub__(self, other: Usage) -> Usage:
+        return Usage(*(a - b for a, b in zip(_values(self), _values(other), strict=True)))
+
+    def scaled(self, factor: float) -> Usage:
+        return Usage(*(value * factor for value in _values(self)))  # type: ignore[arg-type]
+
+    def as_dict(self) -> dict[str, float]:
+        return {"user_s": self.user_s, "system_s": self.system_s} | {
+            name: getattr(self, name) for name in IO_FIELDS
+        }
+
+
+def _values(usage: Usage) -> tuple[float, ...]:
+    return (usage.user_s, usage.system_s, *(getattr(usage, name) for name in IO_FIELDS))
+
+
+def _proc_io(pid: int | str) -> dict[str, int]:
+    """/proc/PID/io under psutil's names (psutil's ``io_counters`` has no cancelled_write_bytes)."""
+    names = {"rchar": "read_chars", "wchar": "write_chars"}
+    fields = {}
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        key, _, value = line.partition(":")
+        fields[names.get(key, key)] = int(value)
+    return fields
+
+
+def worker_pids(gunicorn_pid: int) -> list[int]:
+    """The gunicorn worker processes (the master's children), not the master itself."""
+    import psutil
+
+    return sorted(child.pid for child in psutil.Process(gunicorn_pid).children())
+
+
+def process_usage(pids: list[int]) -> Usage:
+    """The counters of ``pids`` and of every live process below them, summed.
+
+    psutil ``cpu_times()`` user + system (plus children_user/children_system: the processes
+    they have reaped) and ``io_counters()`` (Linux adds a reaped child's I/O to its parent's).
+    The descendants are there because the service runs each c2pa call in a helper process that
+    its worker starts and keeps (registry/c2pa/budget.py): the worker's own counters would
+    leave c2pa out. A helper replaced between two readings moves from "live" to "reaped" and is
+    counted once either way.
+    """
+    return sum(tree_usage(pids), Usage())
+
+
+def tree_usage(pids: list[int]) -> tuple[Usage, Usage]:
+    """(the counters of ``pids`` themselves, those of the live processes below them)."""
+    import psutil
+
+    own, below = Usage(), Usage()
+    for pid in pids:
+        top = psutil.Process(pid)
+        for number, process in enumerate([top, *top.children(recursive=True)]):
+            try:
+                with process.oneshot():
+                    times, io = process.cpu_times(), process.io_counters()
+                cancelled = _proc_io(process.pid).get("cancelled_write_bytes", 0)
+            except (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
+                continue  # gone: its parent's reaped-children counters have it (or will)
+            usage = Usage(
+                times.user + times.children_user,
+                times.system + times.children_system,
+                io.read_chars,
+                io.write_chars,
+                io.read_bytes,
+                io.write_bytes,
+                cancelled,
+            )
+            if number == 0:
+                own += usage
+            else:
+                below += usage
+    return own, below
+
+
+def self_usage() -> Usage:
+    """This process's counters: getrusage(RUSAGE_SELF) (every thread, µs) and /proc/self/io."""
+    import resource
+
+    rusage = resource.getrusage(resource.RUSAGE_SELF)
+    io = _proc_io("self")
+    return Usage(rusage.ru_utime, rusage.ru_stime, *(io.get(name, 0) for name in IO_FIELDS))
+
+
+def quiet_usage(pids: list[int], *, still: float = 0.06, at_most: float = 2.0) -> Usage:
+    """``process_usage`` of ``pids`` once their CPU time has stopped moving (``quiet_tree_usage``)."""
+    return sum(quiet_tree_usage(pids, still=still, at_most=at_most), Usage())
+
+
+def quiet_tree_usage(
+    pids: list[int], *, still: float = 0.06, at_most: float = 2.0
+) -> tuple[Usage, Usage]:
+    """``tree_usage`` of ``pids`` once their CPU time has stopped moving for ``still`` seconds.
+
+    A worker keeps working after the client has its response (gunicorn's post_request hook
+    trims malloc's heap; helper threads end): that belongs to the request too.
+    """
+    deadline = time.monotonic() + at_most
+    last = tree_usage(pids)
+    while time.monotonic() < deadline:
+        time.sleep(still)
+        now = tree_usage(pids)
+        if sum(now, Usage()).cpu_s == sum(last, Usage()).cpu_s:
+            return now
+        last = now
+    return last
+

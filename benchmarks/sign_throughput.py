@@ -34,12 +34,25 @@ quality 90, ~0.57 MB: grainy like a photo, not a flat gradient that compresses t
     (upload + bare) / bare is the ratio the service would reach if signing and storing cost it
     exactly what they cost the bare pipeline.
 
+(d) CPU seconds and I/O bytes, which survive the VM's 2-3x drift in speed better than wall
+    time. The service's: the gunicorn worker's own counters and those of the c2pa helper
+    processes it keeps (registry/c2pa/budget.py runs every c2pa call in one): psutil
+    ``cpu_times()`` user + system and ``io_counters()``, plus /proc/PID/io's
+    cancelled_write_bytes, read before the request and again once their CPU time has stopped
+    moving after the response (the post_request heap trim belongs to the request). The bare
+    pipeline's: the child's getrusage(RUSAGE_SELF) and /proc/self/io around sign + upload
+    (warm-up excluded). Neither includes SeaweedFS or the client. The worker's CPU is in
+    clock ticks (10 ms).
+
 Bare and service runs alternate (``--order blocks``: all bare runs, then all service runs),
 each after the machine has gone idle; N runs each (default 5 for the JPEG, 3 for the big
-files). Times are medians, peak RSS the largest of the N runs.
+files). Times and CPU seconds are medians, peak RSS the largest of the N runs; "pairs" is the
+range of service/bare CPU over the N bare-then-service pairs.
 "idle" is the RSS just before the timed work (bare: after imports and warm-up; service: the
-worker between requests). Targets: service/bare time <= 1.15 on the WAV and the MP4; service
-peak RSS at most 64 MB above the bare pipeline's. Exit status 1 when a target is missed.
+worker between requests). Targets: worker CPU / bare CPU <= 1.3 on the WAV and the MP4 (#9);
+service peak RSS at most 64 MB above the bare pipeline's (#3). Service/bare wall time <= 1.15
+(#3) is printed too, but on this VM it is noise and does not decide. Exit status 1 when a
+deciding target is missed.
 """
 
 from __future__ import annotations
@@ -55,17 +68,33 @@ import tempfile
 import time
 import uuid
 import wave
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._harness import ROOT, PeakRss, gunicorn, seaweedfs, settle, sha256_mb_s
+from benchmarks._harness import (
+    IO_FIELDS,
+    ROOT,
+    PeakRss,
+    Usage,
+    gunicorn,
+    process_usage,
+    quiet_tree_usage,
+    quiet_usage,
+    seaweedfs,
+    settle,
+    sha256_mb_s,
+    tree_usage,
+    worker_pids,
+)
 
 MB = 1_000_000
 BUCKET = "bench-media"
-RATIO_TARGET = 1.15
+RATIO_TARGET = 1.15  # wall time (#3): printed, not deciding
+CPU_TARGET = 1.3  # worker CPU / bare CPU (#9)
 RSS_TARGET_MB = 64
 S3_ENV = {"AWS_ACCESS_KEY_ID": "any", "AWS_SECRET_ACCESS_KEY": "any"}  # SeaweedFS, anonymous
 BARE_CHILD = Path(__file__).resolve().with_name("_bare_pipeline.py")
@@ -91,7 +120,13 @@ class Row:
     service_s: list[float] = field(default_factory=list)
     service_idle: list[int] = field(default_factory=list)
     service_peak: list[int] = field(default_factory=list)
+    helper_peak: list[int] = field(default_factory=list)  # the busiest c2pa helper's VmHWM
     upload_s: list[float] = field(default_factory=list)
+    bare_usage: list[Usage] = field(default_factory=list)  # sign + upload
+    bare_sign_usage: list[Usage] = field(default_factory=list)
+    service_usage: list[Usage] = field(default_factory=list)  # worker + its c2pa helpers
+    service_helpers: list[Usage] = field(default_factory=list)  # the helpers' part
+    upload_usage: list[Usage] = field(default_factory=list)  # the 422 upload only
 
 
 def make_photo(directory: Path) -> Path:
@@ -235,18 +270,18 @@ def bare_run(job: dict[str, Any], directory: Path) -> dict[str, Any]:
 
 
 def worker_pid(gunicorn_pid: int) -> int:
-    import psutil
-
-    workers = psutil.Process(gunicorn_pid).children()
+    workers = worker_pids(gunicorn_pid)
     if len(workers) != 1:
         raise RuntimeError(f"expected one gunicorn worker, found {len(workers)}")
-    return int(workers[0].pid)
+    return workers[0]
 
 
 def measure(args: argparse.Namespace, tmp: Path) -> tuple[list[Row], str]:
-    from registry.client import GrantUse, RegistryApiError, RegistryClient
+    import psutil
+
+    from registry.c2pa.adapter import signing_settings
+    from registry.client import GrantCitation, RegistryApiError, RegistryClient
     from registry.keys.c2pa_credential import DEV_CHAIN_FILE, DEV_KEY_FILE
-    from registry.media.c2pa_adapter import signing_settings
     from registry.settings import Settings
     from registry.storage import media_key
     from registry.storage.s3 import client_options, transfer_options
@@ -286,13 +321,15 @@ def measure(args: argparse.Namespace, tmp: Path) -> tuple[list[Row], str]:
             s3_client = s3.client()
 
             def via_service(item: Media) -> str:
-                use = GrantUse(grant_id, item.modalities, "advertising", "US")
+                use = GrantCitation(grant_id, item.modalities, "advertising", "US")
                 asset = client.sign_media(item.path, [use], "BenchForge@1.0")
                 return media_key(asset.sha256, item.path.suffix.lstrip("."))
 
-            def upload_only(item: Media) -> float:
+            def upload_only(item: Media) -> tuple[float, Usage]:
                 """The same upload citing a grant that does not exist: received, then refused."""
-                use = GrantUse(str(uuid.uuid4()), item.modalities, "advertising", "US")
+                use = GrantCitation(str(uuid.uuid4()), item.modalities, "advertising", "US")
+                pids = [worker_pid(server.process.pid)]
+                before = process_usage(pids)
                 started = time.perf_counter()
                 try:
                     client.sign_media(item.path, [use], "BenchForge@1.0")
@@ -301,7 +338,8 @@ def measure(args: argparse.Namespace, tmp: Path) -> tuple[list[Row], str]:
                         raise
                 else:
                     raise RuntimeError("a grant that does not exist was accepted")
-                return time.perf_counter() - started
+                elapsed = time.perf_counter() - started
+                return elapsed, quiet_usage(pids) - before
 
             s3_client.delete_object(Bucket=BUCKET, Key=via_service(media[0]))  # warm the worker
             rows = []
@@ -316,37 +354,61 @@ def measure(args: argparse.Namespace, tmp: Path) -> tuple[list[Row], str]:
                     "definition": manifest_for(url, tenant, grant_id, item),
                     "warmup_definition": manifest_for(url, tenant, grant_id, media[0]),
                 }
-                settle()
+                settle(at_most=args.settle)
                 bare = bare_run(job, tmp)
                 s3_client.delete_object(Bucket=BUCKET, Key=key)
                 row.bare_s.append(bare["total_s"])
                 row.bare_sign_s.append(bare["sign_s"])
                 row.bare_idle.append(bare["idle_rss"])
                 row.bare_peak.append(bare["peak_rss"])
+                sign_usage = Usage(**bare["sign_usage"])
+                upload_usage = Usage(**bare["upload_usage"])
+                row.bare_sign_usage.append(sign_usage)
+                row.bare_usage.append(sign_usage + upload_usage)
                 print(
                     f"  {item.label} bare run {len(row.bare_s)}: {bare['total_s']:.3f} s "
-                    f"(sign {bare['sign_s']:.3f}, upload {bare['upload_s']:.3f}); peak RSS "
-                    f"{bare['peak_rss'] / MB:.0f} MB",
+                    f"(sign {bare['sign_s']:.3f}, upload {bare['upload_s']:.3f}); CPU "
+                    f"{row.bare_usage[-1].cpu_s:.3f} s (sign {sign_usage.cpu_s:.3f}, upload "
+                    f"{upload_usage.cpu_s:.3f}); peak RSS {bare['peak_rss'] / MB:.0f} MB",
                     flush=True,
                 )
 
             def run_service(item: Media, row: Row) -> str:
-                settle()
-                with PeakRss(worker_pid(server.process.pid)) as peak:
+                settle(at_most=args.settle)
+                pids = [worker_pid(server.process.pid)]
+                with ExitStack() as stack:
+                    peak = stack.enter_context(PeakRss(pids[0]))
+                    helpers = [
+                        stack.enter_context(PeakRss(child.pid))
+                        for child in psutil.Process(pids[0]).children(recursive=True)
+                    ]
                     row.service_idle.append(peak.current())
+                    before = tree_usage(pids)
                     started = time.perf_counter()
                     stored = via_service(item)
                     row.service_s.append(time.perf_counter() - started)
+                after = quiet_tree_usage(pids)
+                row.service_usage.append(sum(after, Usage()) - sum(before, Usage()))
+                row.service_helpers.append(after[1] - before[1])
                 s3_client.delete_object(Bucket=BUCKET, Key=stored)
                 row.service_peak.append(peak.peak)
+                row.helper_peak.append(max((h.peak for h in helpers), default=0))
                 if item.big:
-                    settle()
-                    row.upload_s.append(upload_only(item))
+                    settle(at_most=args.settle)
+                    upload_s, upload_usage = upload_only(item)
+                    row.upload_s.append(upload_s)
+                    row.upload_usage.append(upload_usage)
                 print(
                     f"  {item.label} service run {len(row.service_s)}: "
-                    f"{row.service_s[-1]:.3f} s"
-                    + (f" (upload only {row.upload_s[-1]:.3f} s)" if item.big else "")
-                    + f"; peak RSS {peak.peak / MB:.0f} MB",
+                    f"{row.service_s[-1]:.3f} s, worker CPU {row.service_usage[-1].cpu_s:.3f} s"
+                    + (
+                        f" (upload only {row.upload_s[-1]:.3f} s, CPU "
+                        f"{row.upload_usage[-1].cpu_s:.3f} s)"
+                        if item.big
+                        else ""
+                    )
+                    + f"; peak RSS {peak.peak / MB:.0f} MB (c2pa helper "
+                    f"{row.helper_peak[-1] / MB:.0f} MB)",
                     flush=True,
                 )
                 return peak.method
@@ -387,7 +449,7 @@ def report(rows: list[Row], *, args: argparse.Namespace, rss_method: str, sha: f
         f"{'file':<21}{'MB':>6}{'N':>3}{'bare s':>8}{'(sign)':>8}{'service s':>10}"
         f"{'ratio':>7}{'upload':>8}{'floor':>7} |"
         f"{'bare RSS':>9}{'(idle)':>7}{'svc RSS':>8}{'(idle)':>7}"
-        f"{'dRSS':>6}  targets"
+        f"{'dRSS':>6}{'c2pa':>6}  targets"
     )
     print(header)
     print("-" * len(header))
@@ -398,8 +460,7 @@ def report(rows: list[Row], *, args: argparse.Namespace, rss_method: str, sha: f
         ratio, delta = service / bare, service_rss - bare_rss
         checks = []
         if row.media.big:
-            checks.append(f"time {'ok' if ratio <= RATIO_TARGET else 'MISSED'}")
-            met &= ratio <= RATIO_TARGET
+            checks.append(f"time {'ok' if ratio <= RATIO_TARGET else 'missed'} (noise)")
         checks.append(f"RSS {'ok' if delta <= RSS_TARGET_MB else 'MISSED'}")
         met &= delta <= RSS_TARGET_MB
         upload = f"{statistics.median(row.upload_s):>8.3f}" if row.upload_s else f"{'':>8}"
@@ -413,16 +474,91 @@ def report(rows: list[Row], *, args: argparse.Namespace, rss_method: str, sha: f
             f"{statistics.median(row.bare_sign_s):>8.3f}{service:>10.3f}{ratio:>7.2f}"
             f"{upload}{floor} |"
             f"{bare_rss:>9.0f}{max(row.bare_idle) / MB:>7.0f}{service_rss:>8.0f}"
-            f"{max(row.service_idle) / MB:>7.0f}{delta:>+6.0f}  {', '.join(checks)}"
+            f"{max(row.service_idle) / MB:>7.0f}{delta:>+6.0f}"
+            f"{max(row.helper_peak) / MB:>6.0f}  {', '.join(checks)}"
         )
     print(
         "upload: the same upload citing a grant that does not exist (received, spooled, hashed, "
         "refused 422); floor: (upload + bare) / bare, the ratio if signing and storing cost the "
-        "service exactly what they cost the bare pipeline"
+        "service exactly what they cost the bare pipeline; c2pa: peak RSS of the worker's "
+        "busiest c2pa helper process (c2pa runs there, so svc RSS no longer includes it)"
     )
     print(
-        f"targets: service/bare <= {RATIO_TARGET} (WAV, MP4); service peak RSS <= bare + "
-        f"{RSS_TARGET_MB} MB: {'met' if met else 'NOT MET'}"
+        f"wall time service/bare <= {RATIO_TARGET} (#3, WAV and MP4): printed only, the VM's "
+        f"speed drifts 2-3x; service peak RSS <= bare + {RSS_TARGET_MB} MB (#3): "
+        f"{'met' if met else 'NOT MET'}"
+    )
+    cpu_met = report_usage(rows)
+    return met and cpu_met
+
+
+def _cpu(usages: list[Usage]) -> float:
+    return statistics.median(u.cpu_s for u in usages)
+
+
+def _per_byte(usages: list[Usage], name: str, size: int) -> float:
+    return statistics.median(getattr(u, name) for u in usages) / size
+
+
+def report_usage(rows: list[Row]) -> bool:
+    """CPU seconds of the worker against the bare pipeline's, and bytes per byte of media."""
+    print()
+    print(
+        "CPU seconds per signing (median of N): service = the gunicorn worker and its c2pa "
+        "helper processes (psutil user + system, 10 ms ticks, until they are quiet after the "
+        "response; (c2pa) = the helpers' part); bare = the child's "
+        "getrusage over sign + upload; 422 = the upload alone refused (worker CPU); floor = "
+        "(422 + bare) / bare"
+    )
+    header = (
+        f"{'file':<21}{'N':>3}{'bare CPU':>9}{'(sign)':>8}{'(user)':>8}{'svc CPU':>9}"
+        f"{'(user)':>8}{'(c2pa)':>8}{'ratio':>7}{'pairs':>12}{'422 CPU':>9}{'floor':>7}  target"
+    )
+    print(header)
+    print("-" * len(header))
+    met = True
+    for row in rows:
+        bare, service = _cpu(row.bare_usage), _cpu(row.service_usage)
+        ratio = service / bare
+        pairs = [s.cpu_s / b.cpu_s for b, s in zip(row.bare_usage, row.service_usage, strict=False)]
+        verdict = ""
+        if row.media.big:
+            ok = ratio <= CPU_TARGET
+            met &= ok
+            verdict = f"<= {CPU_TARGET}: {'ok' if ok else 'MISSED'}"
+        upload = _cpu(row.upload_usage) if row.upload_usage else None
+        print(
+            f"{row.media.label:<21}{len(row.bare_usage):>3}{bare:>9.3f}"
+            f"{_cpu(row.bare_sign_usage):>8.3f}"
+            f"{statistics.median(u.user_s for u in row.bare_usage):>8.3f}{service:>9.3f}"
+            f"{statistics.median(u.user_s for u in row.service_usage):>8.3f}"
+            f"{_cpu(row.service_helpers):>8.3f}{ratio:>7.2f}"
+            f"{f'{min(pairs):.2f}-{max(pairs):.2f}':>12}"
+            + (f"{upload:>9.3f}{(upload + bare) / bare:>7.2f}" if upload is not None else " " * 16)
+            + f"  {verdict}"
+        )
+    print()
+    print(
+        "bytes per byte of source media (median of N): rchar/wchar = bytes through read()/write() "
+        "(files, page cache included; not sockets); rd/wr = block-layer reads / pages dirtied; "
+        "cw = dirtied pages dropped before writeback"
+    )
+    short = dict(zip(IO_FIELDS, ("rchar", "wchar", "rd", "wr", "cw"), strict=True))
+    header = f"{'file':<21}{'':<8}" + "".join(f"{short[name]:>8}" for name in IO_FIELDS)
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        sets = [("bare", row.bare_usage), ("service", row.service_usage)]
+        if row.upload_usage:
+            sets.append(("422", row.upload_usage))
+        for number, (what, usages) in enumerate(sets):
+            print(
+                f"{row.media.label if number == 0 else '':<21}{what:<8}"
+                + "".join(f"{_per_byte(usages, name, row.size):>8.2f}" for name in IO_FIELDS)
+            )
+    print(
+        f"target (#9): worker CPU / bare CPU <= {CPU_TARGET} on the WAV and the MP4: "
+        f"{'met' if met else 'NOT MET'}"
     )
     return met
 
@@ -438,6 +574,12 @@ def main() -> int:
         choices=("alternate", "blocks"),
         default="alternate",
         help="alternate bare and service runs (default), or all bare runs, then all service runs",
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=5.0,
+        help="wait at most this long (s) for the machine to go idle before each run",
     )
     args = parser.parse_args()
     sha = sha256_mb_s()

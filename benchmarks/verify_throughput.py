@@ -2,13 +2,31 @@
 
 For a 1 MP JPEG, a 10-minute WAV (44.1 kHz 16-bit mono, ~53 MB) and a ~100 MB MP4, all
 generated here and signed with the service's development credential:
-  bare     c2pa.Reader over the file on disk, with the same trust anchors and settings;
+  bare     c2pa.Reader over the file on disk (page cache), with the service's trust settings
+           (its anchors and EKU list, no network), and the store's JSON parsed;
   service  HTTP upload to POST /v1/verify (raw body, and multipart) under gunicorn on
-           loopback, spooled, hashed, read, checked against the registry: the verdict.
+           loopback (2 gthread workers x 4 threads, PostgreSQL): spooled, hashed, read,
+           checked against the registry, the verdict.
 Also requests per second for the small JPEG with two gunicorn workers (wrk, loopback).
-Target (issue 4): service / bare <= 1.15 on the WAV and the MP4.
 
-    .venv/bin/python benchmarks/verify_throughput.py [--runs 5] [--mp4-mb 100]
+Figures (bare, raw and multipart runs interleaved, N runs each; medians):
+  wall     seconds per verification, the client's view (noise on this VM: its speed drifts 2-3x);
+  CPU      the service's: the gunicorn workers' own counters (psutil ``cpu_times()`` user +
+           system, summed over the workers, not the master) and those of the c2pa helper
+           processes each worker keeps (registry/c2pa/budget.py: c2pa runs there), from
+           before the request until they are quiet after the response; the bare Reader's: this process's
+           getrusage(RUSAGE_SELF) around it (nothing else runs here meanwhile). The workers'
+           counters tick at 10 ms, so the JPEG is measured over batches of ``--jpeg-batch``
+           requests (and reads) and divided;
+  I/O      bytes through read()/write() (rchar/wchar: files and page cache, not sockets) and
+           block-layer reads / dirtied pages (rd/wr), per byte of the file;
+  load     the workers' CPU during the wrk run divided by the requests it completed.
+Targets (#9): worker CPU / bare CPU <= 1.5 on the WAV and the MP4, and <= 2 on the JPEG
+(sequential, raw upload; multipart and the CPU under load are printed beside it). The older
+wall-time target (service / bare <= 1.15 on the WAV and the MP4, #4) is printed, not decided
+on. Exit status 1 when a #9 target is missed.
+
+    .venv/bin/python benchmarks/verify_throughput.py [--runs 5] [--jpeg-batch 40] [--mp4-mb 100]
 """
 
 from __future__ import annotations
@@ -20,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -28,12 +47,35 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks._harness import gunicorn, postgres_schema, run_wrk, sha256_mb_s  # noqa: E402
-from registry.keys.c2pa_credential import DEV_CA_FILE, create_dev_credential  # noqa: E402
-from registry.media.c2pa_adapter import sign_file  # noqa: E402
+from benchmarks._harness import (  # noqa: E402
+    IO_FIELDS,
+    LoadResult,
+    Usage,
+    gunicorn,
+    postgres_schema,
+    process_usage,
+    quiet_tree_usage,
+    quiet_usage,
+    run_wrk,
+    self_usage,
+    settle,
+    sha256_mb_s,
+    tree_usage,
+    worker_pids,
+)
+from registry.c2pa.adapter import sign_file  # noqa: E402
+from registry.keys.c2pa_credential import (  # noqa: E402
+    DEV_CA_FILE,
+    SIGNER_EKUS,
+    create_dev_credential,
+)
 from tests.media import assets  # noqa: E402
 
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+WALL_TARGET = 1.15  # service / bare wall time on the WAV and MP4 (#4): printed only
+CPU_TARGET_BIG = 1.5  # worker CPU / bare CPU on the WAV and MP4 (#9)
+CPU_TARGET_JPEG = 2.0  # worker CPU / bare CPU on the 1 MP JPEG (#9)
+MODES = ("bare", "raw", "multipart")
 
 
 def manifest() -> dict:  # type: ignore[type-arg]
@@ -57,21 +99,15 @@ def make_files(work: Path, mp4_mb: int) -> dict[str, tuple[Path, str]]:
     }
 
 
-def median_seconds(action: Callable[[], object], runs: int) -> float:
-    action()  # warm caches (page cache, connections, imports)
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
-
-
-def bare_read(path: Path, mime: str, anchors: str) -> None:
-    settings = {
-        "trust": {"user_anchors": anchors},
+def reader_settings(anchors: str) -> dict:  # type: ignore[type-arg]
+    """What registry.c2pa.adapter.read_manifest gives c2pa: our anchors, the EKUs, no network."""
+    return {
+        "trust": {"user_anchors": anchors, "trust_config": "".join(f"{o}\n" for o in SIGNER_EKUS)},
         "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
     }
+
+
+def bare_read(path: Path, mime: str, settings: dict) -> None:  # type: ignore[type-arg]
     with (
         c2pa.Context.from_dict(settings) as context,
         path.open("rb") as stream,
@@ -105,24 +141,101 @@ def wrk_post_script(path: Path, directory: Path) -> Path:
     return script
 
 
+@dataclass
+class Row:
+    name: str
+    size: int
+    batch: int
+    wall: dict[str, list[float]] = field(default_factory=lambda: {m: [] for m in MODES})
+    usage: dict[str, list[Usage]] = field(default_factory=lambda: {m: [] for m in MODES})
+    # The part of ``usage`` in the workers' c2pa helper processes (none for bare).
+    helpers: dict[str, list[Usage]] = field(default_factory=lambda: {m: [] for m in MODES})
+
+    def wall_s(self, mode: str) -> float:
+        return statistics.median(self.wall[mode])
+
+    def cpu_s(self, mode: str) -> float:
+        return statistics.median(u.cpu_s for u in self.usage[mode])
+
+    def helpers_s(self, mode: str) -> float:
+        return statistics.median(u.cpu_s for u in self.helpers[mode])
+
+    def ratio(self, mode: str) -> float:
+        return self.cpu_s(mode) / self.cpu_s("bare")
+
+    def pairs(self, mode: str) -> str:
+        """The range of the per-run ratios (each service run over the bare run just before)."""
+        values = [
+            s.cpu_s / b.cpu_s
+            for b, s in zip(self.usage["bare"], self.usage[mode], strict=True)
+            if b.cpu_s
+        ]
+        return f"{min(values):.2f}-{max(values):.2f}" if values else "-"
+
+
+Counters = Callable[[], tuple[Usage, Usage]]
+
+
+def measure_one(
+    action: Callable[[], None], batch: int, counters: Counters, quiet: Counters
+) -> tuple[float, Usage, Usage]:
+    """Wall seconds, counters (all) and counters (c2pa helpers) per call of ``action``, over
+    ``batch`` calls."""
+    before = counters()
+    started = time.perf_counter()
+    for _ in range(batch):
+        action()
+    wall = time.perf_counter() - started
+    after = quiet()
+    total = sum(after, Usage()) - sum(before, Usage())
+    return wall / batch, total.scaled(1 / batch), (after[1] - before[1]).scaled(1 / batch)
+
+
+def _self_counters() -> tuple[Usage, Usage]:
+    return self_usage(), Usage()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=5, help="interleaved runs of each (JPEG)")
+    parser.add_argument(
+        "--big-runs", type=int, default=None, help="runs for the WAV and MP4 (default: --runs)"
+    )
+    parser.add_argument(
+        "--jpeg-batch", type=int, default=40, help="JPEG verifications per measured run"
+    )
     parser.add_argument("--mp4-mb", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration for the RPS figure")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=5.0,
+        help="wait at most this long (s) for the machine to go idle before each run",
+    )
     args = parser.parse_args()
+    big_runs = args.big_runs or args.runs
     env = {
+        # The anonymous limits (requests, bytes, c2pa seconds, concurrency) out of the way.
         "REGISTRY_ANONYMOUS_VERIFY_RATE": "1000000/second",
+        "REGISTRY_ANONYMOUS_VERIFY_BYTES_PER_MINUTE": str(1 << 50),
+        "REGISTRY_ANONYMOUS_VERIFY_C2PA_SECONDS_PER_MINUTE": "1e9",
+        "REGISTRY_ANONYMOUS_VERIFY_CONCURRENCY": "1000",
         "REGISTRY_MAX_UPLOAD_BYTES": str(1024**3),
     }
-    rows = []
+    rows: list[Row] = []
     with postgres_schema("registry_bench_verify") as url, tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         files = make_files(work, args.mp4_mb)
         with gunicorn({**env, "REGISTRY_DATABASE_URL": url}, workers=2, threads=4) as server:
             keys = server.data_dir / "keys" / "c2pa"
             credential = create_dev_credential(keys).credential
-            anchors = (keys / DEV_CA_FILE).read_text()
+            settings = reader_settings((keys / DEV_CA_FILE).read_text())
+            workers = worker_pids(server.process.pid)
+            probes: dict[str, tuple[Counters, Counters]] = {
+                "bare": (_self_counters, _self_counters),
+                "raw": (partial(tree_usage, workers), partial(quiet_tree_usage, workers)),
+            }
+            probes["multipart"] = probes["raw"]
             with httpx.Client(base_url=server.base_url, timeout=600) as http:
                 for name, (source, mime) in files.items():
                     signed = work / f"signed-{source.name}"
@@ -133,41 +246,134 @@ def main() -> int:
                         manifest=manifest(),
                         credential=credential,
                     )
-                    runs = (
-                        args.runs if signed.stat().st_size < 20_000_000 else max(3, args.runs // 2)
-                    )
-                    bare = median_seconds(partial(bare_read, signed, mime, anchors), runs)
-                    raw = median_seconds(partial(service_raw, http, signed), runs)
-                    multi = median_seconds(partial(service_multipart, http, signed), runs)
-                    rows.append((name, signed.stat().st_size, bare, raw, multi))
+                    small = signed.stat().st_size < 20_000_000
+                    row = Row(name, signed.stat().st_size, args.jpeg_batch if small else 1)
+                    actions: dict[str, Callable[[], None]] = {
+                        "bare": lambda s=signed, m=mime: bare_read(s, m, settings),
+                        "raw": lambda s=signed: service_raw(http, s),
+                        "multipart": lambda s=signed: service_multipart(http, s),
+                    }
+                    for action in actions.values():  # warm: page cache, connections, imports
+                        action()
+                    for _ in range(args.runs if small else big_runs):
+                        for mode, action in actions.items():
+                            settle(at_most=args.settle)
+                            wall, usage, helpers = measure_one(action, row.batch, *probes[mode])
+                            row.wall[mode].append(wall)
+                            row.usage[mode].append(usage)
+                            row.helpers[mode].append(helpers)
+                        print(
+                            f"  {name} run {len(row.wall['bare'])}: "
+                            + ", ".join(
+                                f"{mode} {row.wall[mode][-1] * 1000:.1f} ms wall, "
+                                f"{row.usage[mode][-1].cpu_s * 1000:.1f} ms CPU"
+                                for mode in MODES
+                            ),
+                            flush=True,
+                        )
+                    rows.append(row)
                 jpeg = work / f"signed-{files['1 MP JPEG'][0].name}"
+                settle(at_most=args.settle)
+                before = process_usage(workers)
                 load = run_wrk(
                     server.base_url + "/v1/verify",
                     connections=8,
                     seconds=args.seconds,
                     script=wrk_post_script(jpeg, work),
                 )
+                load_usage = quiet_usage(workers) - before
     sha_mbs = sha256_mb_s()
+    return 0 if report(rows, load, load_usage, args=args, sha_mbs=sha_mbs) else 1
+
+
+def report(
+    rows: list[Row], load: LoadResult, load_usage: Usage, *, args: argparse.Namespace, sha_mbs: float
+) -> bool:
+    print()
     print(
-        f"{'file':<14}{'MB':>8}{'bare s':>10}{'raw s':>10}{'ratio':>8}{'multipart s':>13}{'ratio':>8}"
+        f"c2pa-python {c2pa.__version__}; gunicorn 2 gthread workers x 4 threads, PostgreSQL, "
+        f"loopback; SHA-256 on this machine: {sha_mbs:.0f} MB/s; medians of N interleaved runs "
+        f"(JPEG: each run a batch of {args.jpeg_batch}, per verification)"
     )
-    met = True
-    for name, size, bare, raw, multi in rows:
+    print()
+    print("wall time per verification (noise: the VM's speed drifts 2-3x)")
+    print(
+        f"{'file':<14}{'MB':>8}{'N':>3}{'bare s':>10}{'raw s':>10}{'ratio':>8}"
+        f"{'multipart s':>13}{'ratio':>8}"
+    )
+    for row in rows:
+        bare = row.wall_s("bare")
         print(
-            f"{name:<14}{size / 1e6:>8.1f}{bare:>10.3f}{raw:>10.3f}{raw / bare:>8.2f}"
-            f"{multi:>13.3f}{multi / bare:>8.2f}"
+            f"{row.name:<14}{row.size / 1e6:>8.3f}{len(row.wall['bare']):>3}{bare:>10.4f}"
+            f"{row.wall_s('raw'):>10.4f}{row.wall_s('raw') / bare:>8.2f}"
+            f"{row.wall_s('multipart'):>13.4f}{row.wall_s('multipart') / bare:>8.2f}"
         )
-        if "JPEG" not in name:
-            met &= raw / bare <= 1.15
+    print()
     print(
-        f"1 MP JPEG with 2 gunicorn workers (wrk, 8 connections): {load.rps:.0f} requests/s, "
-        f"p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, non-2xx {load.non_2xx}"
+        "CPU seconds per verification: service = the gunicorn workers and their c2pa helper "
+        "processes (psutil user + system; (c2pa) = the helpers' part); bare = this process "
+        "around c2pa.Reader; pairs = range of the per-run ratios"
     )
-    print(f"SHA-256 on this machine: {sha_mbs:.0f} MB/s")
+    header = (
+        f"{'file':<14}{'N':>3}{'bare CPU':>10}{'raw CPU':>10}{'(c2pa)':>8}{'ratio':>7}{'pairs':>11}"
+        f"{'multi CPU':>11}{'ratio':>7}{'pairs':>11}  target (raw)"
+    )
+    print(header)
+    print("-" * len(header))
+    met = True
+    for row in rows:
+        target = CPU_TARGET_JPEG if "JPEG" in row.name else CPU_TARGET_BIG
+        ok = row.ratio("raw") <= target
+        met &= ok
+        print(
+            f"{row.name:<14}{len(row.usage['bare']):>3}{row.cpu_s('bare'):>10.4f}"
+            f"{row.cpu_s('raw'):>10.4f}{row.helpers_s('raw'):>8.4f}{row.ratio('raw'):>7.2f}"
+            f"{row.pairs('raw'):>11}"
+            f"{row.cpu_s('multipart'):>11.4f}{row.ratio('multipart'):>7.2f}"
+            f"{row.pairs('multipart'):>11}  <= {target}: {'ok' if ok else 'MISSED'}"
+            f" (multipart {'ok' if row.ratio('multipart') <= target else 'missed'})"
+        )
+    print()
     print(
-        "target service/bare <= 1.15 on WAV and MP4 (raw upload): " + ("met" if met else "NOT MET")
+        "bytes per byte of the file: rchar/wchar = through read()/write() (files, page cache "
+        "included; not sockets); rd/wr = block-layer reads / pages dirtied; cw = dirtied pages "
+        "dropped before writeback"
     )
-    return 0 if met else 1
+    short = dict(zip(IO_FIELDS, ("rchar", "wchar", "rd", "wr", "cw"), strict=True))
+    header = f"{'file':<14}{'':<11}" + "".join(f"{short[name]:>8}" for name in IO_FIELDS)
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        for number, mode in enumerate(MODES):
+            print(
+                f"{row.name if number == 0 else '':<14}{mode:<11}"
+                + "".join(
+                    f"{statistics.median(getattr(u, name) for u in row.usage[mode]) / row.size:>8.2f}"
+                    for name in IO_FIELDS
+                )
+            )
+    print()
+    jpeg = next(row for row in rows if "JPEG" in row.name)
+    per_request = load_usage.cpu_s / load.requests if load.requests else float("nan")
+    print(
+        f"1 MP JPEG with 2 gunicorn workers (wrk, 8 connections, {args.seconds} s): "
+        f"{load.rps:.0f} requests/s, p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, "
+        f"non-2xx {load.non_2xx}; workers' CPU {per_request * 1000:.2f} ms per request "
+        f"(user {load_usage.user_s / max(load.requests, 1) * 1000:.2f}), "
+        f"{per_request / jpeg.cpu_s('bare'):.2f} x the bare Reader's {jpeg.cpu_s('bare') * 1000:.2f} ms"
+    )
+    wall_ok = all(
+        row.wall_s("raw") / row.wall_s("bare") <= WALL_TARGET for row in rows if row is not jpeg
+    )
+    print(
+        f"wall time service/bare <= {WALL_TARGET} on WAV and MP4 (#4, raw upload): "
+        f"{'met' if wall_ok else 'not met'} (printed only: noise on this VM)"
+    )
+    print(
+        f"targets (#9, raw upload): worker CPU / bare CPU <= {CPU_TARGET_BIG} on the WAV and the "
+        f"MP4, <= {CPU_TARGET_JPEG} on the JPEG: {'met' if met else 'NOT MET'}"
+    )
+    return met
 
 
 if __name__ == "__main__":

@@ -99,7 +99,14 @@ def _operation_object(
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string", "maxLength": 200},
+                # idempotency.check_key: 1 to 200 printable characters (str.isprintable over
+                # the Latin-1 text a header value is).
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200,
+                    "pattern": "^[\\u0020-\\u007e\\u00a1-\\u00ac\\u00ae-\\u00ff]+$",
+                },
                 "description": "Retry safely: the same key and body return the first response.",
             }
         )

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from registry.api import Rendered, operation
 from registry.auth.principal import Principal
 from registry.db import commit_request, get_session
+from registry.intake.sniff import SUPPORTED_MIME_TYPES
 from registry.intake.spool import SpooledFile
 from registry.media import services
 from registry.media.models import MediaAsset
@@ -144,8 +145,10 @@ def get_media(principal: Principal, media_id: str) -> MediaAssetPublic:
     extra_responses={
         302: {"description": "Redirect to a short-lived presigned URL"},
     },
+    # The file as signed, with its own type (what sniffing found when it was received).
     response_content={
-        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+        mime_type: {"schema": {"type": "string", "format": "binary"}}
+        for mime_type in SUPPORTED_MIME_TYPES
     },
 )
 def get_media_content(principal: Principal, media_id: str) -> Response:
