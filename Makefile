@@ -7,7 +7,7 @@ export REGISTRY_PORT ?= 8000
 export REGISTRY_ISSUER ?= http://127.0.0.1:$(REGISTRY_PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run test lint openapi bench clean
+.PHONY: help install browser proxy run test lint openapi bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,7 +37,18 @@ browser: ## Install Debian's headless Chromium + chromedriver for the /verify pa
 	  echo "The browser tests need Chromium: sudo apt-get install chromium chromium-driver"; exit 1; \
 	fi
 
-test: $(STAMP) browser ## Run the whole suite (also on PostgreSQL when REGISTRY_TEST_DATABASE_URL is set)
+# The production topology's proxy, for the test that runs gunicorn behind it (tests/ops).
+proxy: ## Install Debian's nginx-light (the buffering proxy of docs/deployment.md)
+	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing nginx-light (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    nginx-light >/dev/null; \
+	else \
+	  echo "The proxy test needs nginx: sudo apt-get install nginx-light"; exit 1; \
+	fi
+
+test: $(STAMP) browser proxy ## Run the whole suite (also on PostgreSQL when REGISTRY_TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff and mypy

@@ -7,6 +7,9 @@ port = os.environ.get("REGISTRY_PORT", "8000")
 bind = [os.environ.get("REGISTRY_BIND", f"127.0.0.1:{port}")]
 worker_class = "gthread"
 workers = int(os.environ.get("REGISTRY_WORKERS", "1"))
+# A thread serves one request at a time. In production nginx buffers request bodies before
+# gunicorn sees them (infra/nginx/); without it, a client that stops sending its body holds a
+# thread for REGISTRY_BODY_READ_TIMEOUT seconds at most (registry/body_deadline.py).
 threads = int(os.environ.get("REGISTRY_THREADS", "8"))
 reuse_port = True
 # Large media uploads take a while on slow links.

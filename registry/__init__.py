@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from flask import Flask
 
@@ -17,6 +18,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.audit import views as audit_views
     from registry.audit.checkpoints import log_name
     from registry.auth import views as auth_views
+    from registry.body_deadline import BodyDeadline
+    from registry.c2pa import budget
     from registry.consent import views as consent_views
     from registry.intake.receiver import Intake
     from registry.keys.checkpoint_key import init_checkpoint_key, load_checkpoint_key
@@ -24,7 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.keys.keyring import KeyRing
     from registry.media import views as media_views
     from registry.media.services import Signing
-    from registry.ratelimit import AddressRateLimit
+    from registry.ratelimit import AddressCostLimit, AddressRateLimit, AnonymousVerifyCost
     from registry.settings import ConfigurationError
     from registry.state import EXTENSION, AppState, state_of
     from registry.storage import build_storage
@@ -56,6 +59,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         url=settings.database_url,
         pool_size=settings.database_pool_size,
         read_url=settings.database_read_url,
+        deadlines=db.Deadlines(
+            connect=settings.database_connect_timeout or None,
+            statement=settings.database_statement_timeout or None,
+            lock=settings.database_lock_timeout or None,
+        ),
     )
     app.extensions[EXTENSION] = AppState(
         settings=settings,
@@ -86,12 +94,44 @@ def create_app(settings: Settings | None = None) -> Flask:
             scope="anonymous-verify",
         ),
         checkpoint_key=checkpoint_key,
+        anonymous_verify_cost=AnonymousVerifyCost(
+            upload_bytes=AddressCostLimit(
+                settings.anonymous_verify_bytes_per_minute,
+                unit="bytes",
+                storage=settings.rate_limit_storage_uri,
+                key_prefix=settings.rate_limit_key_prefix,
+                scope="anonymous-verify-bytes",
+            ),
+            c2pa_milliseconds=AddressCostLimit(
+                math.ceil(settings.anonymous_verify_c2pa_seconds_per_minute * 1000),
+                unit="milliseconds of c2pa work",
+                storage=settings.rate_limit_storage_uri,
+                key_prefix=settings.rate_limit_key_prefix,
+                scope="anonymous-verify-c2pa",
+            ),
+            concurrent=settings.anonymous_verify_concurrency,
+        ),
+    )
+    # Every c2pa call runs in a helper process within a budget (registry/c2pa/budget.py); the
+    # helpers start now, while the worker loads the rest.
+    budget.configure(
+        budget.Budget(
+            seconds=settings.c2pa_seconds,
+            seconds_per_gib=settings.c2pa_seconds_per_gib,
+            memory_bytes=settings.c2pa_memory_mb * 1024 * 1024,
+            memory_per_byte=settings.c2pa_memory_per_byte,
+            workers=settings.c2pa_workers,
+        )
     )
     left_behind = state_of(app).intake.sweep()
     if left_behind:
         log.warning("removed %d spool directories of workers that died", len(left_behind))
     db.init_app(app)
     http_errors.init_app(app)
+    # A client that stops sending its body frees its thread (registry/body_deadline.py).
+    app.wsgi_app = BodyDeadline(  # type: ignore[method-assign]
+        app.wsgi_app, timeout=settings.body_read_timeout, min_rate=settings.body_min_rate
+    )
     headers.init_app(app)
     blueprints = (
         ops.bp,

@@ -71,8 +71,39 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """An engine for ``url``: SQLite with foreign keys, WAL and immediate transactions."""
+@dataclass(frozen=True)
+class Deadlines:
+    """PostgreSQL's deadlines in seconds (None: none); SQLite has its busy timeout only.
+
+    ``connect`` bounds opening a connection (libpq's connect_timeout, whole seconds); the
+    statement and lock timeouts are the server's own and cancel the statement that overran.
+    """
+
+    connect: int | None = None
+    statement: float | None = None
+    lock: float | None = None
+
+    def libpq_options(self, existing: str | None = None) -> str | None:
+        """The ``options`` connection parameter: ``existing`` (e.g. a search_path) and ours."""
+        ours = [
+            f"-c {name}={int(seconds * 1000)}"
+            for name, seconds in (
+                ("statement_timeout", self.statement),
+                ("lock_timeout", self.lock),
+            )
+            if seconds
+        ]
+        return " ".join([existing, *ours] if existing else ours) or None
+
+
+def create_db_engine(
+    url: str, *, pool_size: int = 10, deadlines: Deadlines | None = None
+) -> Engine:
+    """An engine for ``url``: SQLite with foreign keys, WAL and immediate transactions.
+
+    On either backend, an ``OperationalError`` (unreachable, connection lost, a statement or
+    lock timeout, SQLite's busy timeout) surfaces as ``ServiceUnavailable`` (a 503 problem).
+    """
     # hide_parameters: a failed statement's log line and exception never carry its values
     # (names, reasons: personal data).
     if url.startswith("sqlite"):
@@ -83,15 +114,40 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
             hide_parameters=True,
         )
         _configure_sqlite(engine)
-        return engine
-    return sa.create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
-        pool_recycle=1800,
-        hide_parameters=True,
-    )
+    else:
+        engine = sa.create_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+            hide_parameters=True,
+            connect_args=_postgres_connect_args(url, deadlines or Deadlines()),
+        )
+    sa.event.listen(engine, "handle_error", _unavailable_database)
+    return engine
+
+
+def _postgres_connect_args(url: str, deadlines: Deadlines) -> dict[str, Any]:
+    arguments: dict[str, Any] = {}
+    if deadlines.connect:
+        arguments["connect_timeout"] = deadlines.connect
+    existing = sa.make_url(url).query.get("options")
+    # connect_args replace the URL's own parameters: keep its options (e.g. a search_path).
+    options = deadlines.libpq_options(existing if isinstance(existing, str) else None)
+    if options:
+        arguments["options"] = options
+    return arguments
+
+
+def _unavailable_database(context: sa.engine.ExceptionContext) -> BaseException | None:
+    """The one place where the database's operational failures become a 503 problem.
+
+    Pool pre-pings are left alone: the pool reconnects when one fails.
+    """
+    if context.is_pre_ping or not isinstance(context.sqlalchemy_exception, sa.exc.OperationalError):
+        return None
+    return ServiceUnavailable("the database is not available; retry later")
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -127,14 +183,19 @@ class ReadConnections:
     replaced and the read retried once.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, deadlines: Deadlines | None = None) -> None:
         from psycopg import pq  # only PostgreSQL deployments load the driver
 
         self._ok = (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK)
         self._tuples_ok = pq.ExecStatus.TUPLES_OK
         self._connection_ok = pq.ConnStatus.OK
-        self._conninfo = (
-            sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        parsed = sa.make_url(url)
+        self._conninfo = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+        # As the engine's connections: the same deadlines (see ``Deadlines``).
+        self._deadlines = deadlines or Deadlines()
+        existing = parsed.query.get("options")
+        self._options = self._deadlines.libpq_options(
+            existing if isinstance(existing, str) else None
         )
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -177,8 +238,14 @@ class ReadConnections:
             import psycopg
             from psycopg.adapt import Transformer
 
+            extra: dict[str, Any] = {"options": self._options} if self._options else {}
             try:
-                connection = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10)
+                connection = psycopg.connect(
+                    self._conninfo,
+                    autocommit=True,
+                    connect_timeout=self._deadlines.connect or 10,
+                    **extra,
+                )
             except psycopg.OperationalError as exc:
                 raise _ConnectionLost(str(exc)) from exc
             with self._lock:
@@ -225,14 +292,23 @@ def _numeric_dollar_dialect() -> sa.Dialect:
 class Database:
     """The engines and session factory of one app."""
 
-    def __init__(self, *, url: str, pool_size: int = 10, read_url: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        url: str,
+        pool_size: int = 10,
+        read_url: str | None = None,
+        deadlines: Deadlines | None = None,
+    ) -> None:
         self.url = url
-        self.engine = create_db_engine(url, pool_size=pool_size)
+        self.engine = create_db_engine(url, pool_size=pool_size, deadlines=deadlines)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._compiled: dict[Any, PreparedRead] = {}
         # SQLite reads are in-process already; PostgreSQL reads may go to a replica.
         self._reads = (
-            None if self.engine.dialect.name == "sqlite" else ReadConnections(read_url or url)
+            None
+            if self.engine.dialect.name == "sqlite"
+            else ReadConnections(read_url or url, deadlines=deadlines)
         )
 
     # ``statement`` is a Select; SQLAlchemy 2.1 types it variadically, which Any spans.
@@ -275,11 +351,12 @@ class Database:
             session.close()
 
     def ping(self) -> None:
-        """Raise ServiceUnavailable when the database cannot answer."""
+        """Raise ServiceUnavailable when the database cannot answer (it may block while a
+        frozen server holds the connection: /readyz waits for it only so long)."""
         try:
             with self.engine.connect() as connection:
                 connection.exec_driver_sql("SELECT 1")
-        except sa.exc.SQLAlchemyError as exc:
+        except (sa.exc.SQLAlchemyError, ServiceUnavailable) as exc:
             raise ServiceUnavailable("the database is not reachable") from exc
 
     def dispose(self) -> None:

@@ -1,4 +1,6 @@
-"""Rate limits: one limit per client address, checked by the views that carry it.
+"""Rate limits: per client address, checked by the views that carry them. ``AddressRateLimit``
+counts requests; ``AddressCostLimit`` counts a cost (bytes, c2pa milliseconds) and
+``AnonymousVerifyCost`` holds the two that anonymous verification spends.
 
 Anonymous verification calls :meth:`AddressRateLimit.hit` itself. flask-limiter, used
 before, checks every request in global before- and after-request hooks; on this service that
@@ -20,14 +22,15 @@ import functools
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import limits
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from registry.errors import TooManyRequests
+from registry.errors import PayloadTooLarge, TooManyRequests
 
 SCHEME = "registry-memory"
 
@@ -55,6 +58,108 @@ class AddressRateLimit:
             "try again later or use a token",
             retry_after=max(1, math.ceil(stats.reset_time - time.time())),
         )
+
+
+class AddressCostLimit:
+    """At most ``amount`` units of a cost (bytes, milliseconds of c2pa work) per client address
+    and minute, in a fixed window in the configured storage.
+
+    Requests do not all cost the same: a 2 GB upload or a file that keeps c2pa busy for
+    seconds costs thousands of small ones. ``admit`` checks that ``cost`` still fits (without
+    spending it); ``charge`` spends it, whether or not it fits (what was done was done), so the
+    next ``admit`` from that address is refused until the window ends.
+    """
+
+    def __init__(
+        self, amount: int, *, unit: str, storage: str, key_prefix: str, scope: str
+    ) -> None:
+        self.item = limits.RateLimitItemPerMinute(amount)
+        self.unit = unit
+        self.storage = storage_from_string(storage_uri(storage))
+        self._strategy = FixedWindowRateLimiter(self.storage)
+        self._identifiers = (key_prefix, scope)
+
+    @property
+    def amount(self) -> int:
+        return int(self.item.amount)
+
+    def admit(self, address: str, cost: int = 1) -> None:
+        """:class:`TooManyRequests` unless ``cost`` more fits in this window."""
+        if self._strategy.test(self.item, *self._identifiers, address, cost=max(1, cost)):
+            return
+        stats = self._strategy.get_window_stats(self.item, *self._identifiers, address)
+        raise TooManyRequests(
+            f"too much work for one address without an access token (at most {self.amount} "
+            f"{self.unit} per minute); try again later or use a token",
+            retry_after=max(1, math.ceil(stats.reset_time - time.time())),
+        )
+
+    def charge(self, address: str, cost: int) -> None:
+        """Spend ``cost`` (nothing when it is 0)."""
+        if cost > 0:
+            self._strategy.hit(self.item, *self._identifiers, address, cost=cost)
+
+
+class AnonymousVerifyCost:
+    """What anonymous verification may spend besides requests: per address and minute, bytes
+    of upload and milliseconds of c2pa work; per worker process, at most ``concurrent`` at
+    once (see the views in registry/verification).
+
+    The last keeps them from holding every thread of a gthread worker: /healthz, signed-in
+    callers and the status reads need some. Slots are per process (the threads are); an
+    address that finds none free gets a 429 at once.
+    """
+
+    def __init__(
+        self,
+        *,
+        upload_bytes: AddressCostLimit,
+        c2pa_milliseconds: AddressCostLimit,
+        concurrent: int,
+    ) -> None:
+        self.upload_bytes = upload_bytes
+        self.c2pa_milliseconds = c2pa_milliseconds
+        self.concurrent = concurrent
+        self._slots = threading.BoundedSemaphore(concurrent)
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """One of the worker's slots for anonymous verifications, or :class:`TooManyRequests`."""
+        if not self._slots.acquire(blocking=False):
+            raise TooManyRequests(
+                f"this server is verifying {self.concurrent} files without an access token "
+                "already; try again in a moment or use a token",
+                retry_after=1,
+            )
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    def admit(self, address: str, *, content_length: int | None) -> bool:
+        """Check both budgets before the body is read; a declared length is charged now.
+
+        Charging the Content-Length up front (rather than after reading) keeps concurrent
+        uploads from one address from all passing the check before any is counted. A body
+        larger than the whole budget can never fit: :class:`PayloadTooLarge`. True when the
+        bytes were charged; otherwise the caller charges what it read (``charge``).
+        """
+        if content_length is not None and content_length > self.upload_bytes.amount:
+            raise PayloadTooLarge(
+                f"without an access token, files may be at most {self.upload_bytes.amount} "
+                "bytes; use a token for larger ones"
+            )
+        self.c2pa_milliseconds.admit(address)
+        self.upload_bytes.admit(address, content_length or 1)
+        if content_length is None:
+            return False
+        self.upload_bytes.charge(address, content_length)
+        return True
+
+    def charge(self, address: str, *, upload_bytes: int = 0, c2pa_seconds: float = 0.0) -> None:
+        """Spend what a verification used after the fact."""
+        self.upload_bytes.charge(address, upload_bytes)
+        self.c2pa_milliseconds.charge(address, math.ceil(c2pa_seconds * 1000))
 
 
 class ThreadSafeMemoryStorage(MemoryStorage):

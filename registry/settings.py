@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     database_pool_size: int = 10
     # Public status reads may go to a read replica.
     database_read_url: str | None = None
+    # PostgreSQL deadlines, in seconds (0: none). Connecting covers the whole handshake; the
+    # statement and lock timeouts are enforced by the server and cancel only that statement
+    # (a 503). Every lock the request path takes is held for milliseconds (the signing path
+    # holds its grants only while it records the asset), so waiting 10 s means trouble.
+    database_connect_timeout: int = Field(default=5, ge=0)
+    database_statement_timeout: float = Field(default=30.0, ge=0)
+    database_lock_timeout: float = Field(default=10.0, ge=0)
     secret_key: str = DEFAULT_SECRET_KEY
 
     # Identity of the service in tokens and manifests.
@@ -60,6 +67,14 @@ class Settings(BaseSettings):
     s3_create_bucket: bool = True
     s3_multipart_threshold_bytes: int = 16 * 1024 * 1024
     s3_presign_seconds: int = 900
+    # botocore's deadlines: connecting, and each socket read or write (not a whole transfer:
+    # a large upload goes on as long as bytes move). A call is tried at most max_attempts
+    # times, so a store that stops answering fails a call (503) after about
+    # max_attempts * read_timeout seconds, plus 1 s per try of an upload (botocore waits
+    # that long for "100 Continue").
+    s3_connect_timeout: float = Field(default=3.0, gt=0)
+    s3_read_timeout: float = Field(default=10.0, gt=0)
+    s3_max_attempts: int = Field(default=2, ge=1)
 
     # C2PA signing credential.
     c2pa_cert_chain: Path | None = None
@@ -76,8 +91,31 @@ class Settings(BaseSettings):
     rate_limit_storage_uri: str = "memory://"
     rate_limit_key_prefix: str = "registry"
     anonymous_verify_rate: str = "30/minute"
+    # Anonymous verification also spends bytes and c2pa time, per address and minute: the body's
+    # Content-Length is checked (and charged) before it is read, the helper's c2pa CPU seconds
+    # after the call. One body larger than the byte budget is a 413.
+    anonymous_verify_bytes_per_minute: int = Field(default=512 * 1024 * 1024, gt=0)
+    anonymous_verify_c2pa_seconds_per_minute: float = Field(default=20.0, gt=0)
+    # At most this many anonymous verifications at once per worker process (the rest get a
+    # 429 at once), so that they never hold all its threads (REGISTRY_THREADS: 8).
+    anonymous_verify_concurrency: int = Field(default=4, ge=1)
+    # Each c2pa call runs in a helper process (registry/c2pa/budget.py), at most c2pa_workers at
+    # once per worker process, within c2pa_seconds + c2pa_seconds_per_gib per GiB of its file
+    # (wall clock) and an address space of c2pa_memory_mb + c2pa_memory_per_byte x its size.
+    c2pa_workers: int = Field(default=4, ge=1)
+    c2pa_seconds: float = Field(default=5.0, gt=0)
+    c2pa_seconds_per_gib: float = Field(default=60.0, ge=0)
+    c2pa_memory_mb: int = Field(default=512, gt=0)
+    c2pa_memory_per_byte: float = Field(default=8.0, ge=0)
     max_upload_bytes: int = 2 * 1024 * 1024 * 1024
     max_json_bytes: int = 1024 * 1024
+    # Request bodies (registry/body_deadline.py): each read waits at most this many seconds
+    # for the next bytes, and the whole body must arrive within that plus its length at
+    # body_min_rate bytes per second (0: no whole-body deadline).
+    body_read_timeout: float = Field(default=30.0, gt=0)
+    body_min_rate: int = Field(default=16 * 1024, ge=0)
+    # /readyz answers within this many seconds, whatever its dependencies do.
+    readiness_timeout: float = Field(default=0.8, gt=0)
 
     @model_validator(mode="before")
     @classmethod

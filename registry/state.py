@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from registry.keys.checkpoint_key import CheckpointKey
     from registry.keys.keyring import KeyRing
     from registry.media.services import Signing
-    from registry.ratelimit import AddressRateLimit
+    from registry.ratelimit import AddressRateLimit, AnonymousVerifyCost
     from registry.settings import Settings
     from registry.storage import BlobStorage
     from registry.verification.services import Verifier
@@ -39,6 +39,7 @@ class AppState:
     anonymous_verify_limit: AddressRateLimit
     # Signs the audit log's checkpoints (Ed25519, C2SP signed notes).
     checkpoint_key: CheckpointKey
+    anonymous_verify_cost: AnonymousVerifyCost  # bytes and c2pa time per address
     # Built on first request of /openapi.json (it walks every route once).
     openapi_document: dict[str, Any] | None = field(default=None, repr=False)
 

@@ -1,30 +1,39 @@
-"""The only place that calls c2pa-python: sign a file with a manifest, read one back.
+"""The only place that asks c2pa-python for work: sign a file with a manifest, read one back.
 
-Every c2pa exception is converted here. Native objects (Context, Builder, Signer, Reader)
-are made per call: they cost well under a millisecond each, while sharing them across
-gunicorn threads or a fork would tie correctness to native lifetimes.
+Every file first passes the structural pre-check (``registry.intake.structure``): a file cut
+short or built from more pieces than real media is refused before c2pa sees it. c2pa then
+runs in a helper process under a time and memory budget (``registry.c2pa.budget``; the calls
+themselves are in ``registry/c2pa/helper.py``), so that no file can hold a worker's thread or
+memory for longer than its size warrants. Every c2pa exception is converted here. Native
+objects live in the helper: a Builder, Signer or Reader per call, a Context per settings.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import logging
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from io import BufferedRandom
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import c2pa
 
+from registry.c2pa import budget
 from registry.c2pa.errors import ManifestSigningFailed, ManifestUnreadable
 from registry.c2pa.labels import ACTIONS_LABELS
-from registry.c2pa.signer import make_signer
+from registry.errors import InternalError
 from registry.intake.errors import MalformedMedia, UnsupportedMedia
-from registry.intake.sniff import SUPPORTED_MIME_TYPES, check_complete
-from registry.intake.spool import CHUNK, DigestingSink
-from registry.keys.c2pa_credential import SIGNER_EKUS, C2paCredential
+from registry.intake.sniff import SUPPORTED_MIME_TYPES
+from registry.intake.structure import check_structure
+from registry.keys.c2pa_credential import SIGNER_EKUS, C2paCredential, SigningCredentialError
+from registry.keys.kms import KmsCredential
+
+log = logging.getLogger(__name__)
 
 # RIFF containers: c2pa writes them whole, then goes back to fix the RIFF size at offset 4, so
 # hashing them while they are written is wasted work (and memory: its writes are ~10 MB each).
@@ -101,10 +110,11 @@ def sign_file(
     """Embed and sign ``manifest`` into a copy of ``source`` written to ``dest``.
 
     Raises ``UnsupportedMedia`` (415), ``MalformedMedia`` (422) for a file that cannot be
-    parsed, ``ManifestSigningFailed`` (500) otherwise. ``dest`` never survives a failure.
+    parsed, ``MediaTooComplex`` and ``MediaOverBudget`` (422) for one too costly to sign,
+    ``ManifestSigningFailed`` (500) otherwise. ``dest`` never survives a failure.
     """
     _require_supported(mime_type, c2pa.Builder.get_supported_mime_types())
-    check_complete(source, mime_type=mime_type)
+    check_structure(source, mime_type=mime_type)
     definition = dict(manifest)
     # Choosing the label ourselves means no second read of the signed file to learn it.
     label = str(definition.setdefault("label", f"urn:c2pa:{uuid.uuid4()}"))
@@ -127,6 +137,8 @@ def sign_file(
             raise _signing_error(exc, mime_type) from exc
         if isinstance(exc, OSError):
             raise ManifestSigningFailed("Reading or writing the media failed.") from exc
+        if isinstance(exc, budget.HelperFailed):
+            raise _crashed(exc, MalformedMedia, mime_type) from exc
         raise
     return SignResult(manifest_label=label, sha256=digest, size=size)
 
@@ -150,22 +162,78 @@ def _sign(
     settings: dict[str, Any],
     credential: C2paCredential,
 ) -> tuple[str, int] | None:
-    """Sign ``source`` into ``dest``; the SHA-256 and size of what was written, if known."""
-    with (
-        c2pa.Context.from_dict(settings) as context,
-        c2pa.Builder(definition, context=context) as builder,
-        make_signer(credential) as signer,
-        source.open("rb", buffering=CHUNK) as source_stream,
-        # c2pa writes BMFF (MP4, MOV, M4A) 8 KiB at a time, each write a ctypes callback:
-        # with Python's default 8 KiB buffer every one of them is also a system call.
-        cast(BufferedRandom, dest.open("w+b", buffering=CHUNK)) as dest_file,
-    ):
-        sink = DigestingSink(dest_file, hashing=mime_type not in _REWRITTEN_BY_C2PA)
-        try:
-            builder.sign(signer, mime_type, source_stream, sink)
-            return sink.digest()
-        finally:
-            sink.close()
+    """Sign ``source`` into ``dest`` (in a helper, under the budget for the source's size); the
+    SHA-256 and size of what was written, if it was written front to back."""
+    signer, on_callback = _signer_spec(credential)
+    answer = budget.call(
+        {
+            "op": "sign",
+            "source": os.fspath(source.absolute()),
+            "dest": os.fspath(dest.absolute()),
+            "mime_type": mime_type,
+            "definition": definition,
+            "settings": settings,
+            "signer": signer,
+            "hashing": mime_type not in _REWRITTEN_BY_C2PA,
+        },
+        size=source.stat().st_size,
+        on_callback=on_callback,
+    )
+    _raise_reported(answer)
+    digest = answer.get("digest")
+    return (str(digest[0]), int(digest[1])) if digest else None
+
+
+def _signer_spec(
+    credential: C2paCredential,
+) -> tuple[dict[str, Any], Callable[[bytes], bytes] | None]:
+    """How the helper makes its native signer: from the PEM key, or by asking us (KMS: the
+    helper sends what is to be signed, this process has KMS sign it)."""
+    chain = credential.cert_chain_pem
+    if isinstance(credential, KmsCredential):
+        spec = {"kind": "callback", "chain": _b64(chain), "tsa_url": credential.tsa_url}
+        return spec, credential.sign_digest_of
+    spec = {
+        "kind": "key",
+        "alg": credential.alg,
+        "chain": _b64(chain),
+        "key": _b64(credential.private_key_pem),
+        "tsa_url": credential.tsa_url,
+    }
+    return spec, None
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _raise_reported(answer: dict[str, Any]) -> None:
+    """Raise what the helper reported, as the in-process call would have raised it."""
+    error = answer.get("error")
+    if error is None:
+        return
+    message = str(answer.get("message", ""))
+    if error == "c2pa":
+        kind = getattr(c2pa.C2paError, str(answer.get("name") or ""), None)
+        if not (isinstance(kind, type) and issubclass(kind, c2pa.C2paError)):
+            kind = c2pa.C2paError
+        raise kind(message)
+    if error == "os":
+        raise OSError(message)
+    if error == "signer":
+        raise SigningCredentialError(message)
+    raise RuntimeError(f"the c2pa helper failed: {message}")
+
+
+def _crashed(exc: budget.HelperFailed, error: type[MalformedMedia], mime_type: str) -> Exception:
+    """c2pa ended its process on this file (a signal, not a budget): the file's doing, 422;
+    a helper that exits by itself is ours, 500."""
+    if exc.returncode is not None and exc.returncode < 0:
+        log.error("c2pa crashed on a %s file (signal %d)", mime_type, -exc.returncode)
+        return error(f"The file cannot be processed as {mime_type}: c2pa stopped on it.")
+    if error is ManifestUnreadable:
+        return InternalError("The c2pa helper process failed.")
+    return ManifestSigningFailed("The c2pa helper process failed.")
 
 
 def _signing_error(exc: c2pa.C2paError, mime_type: str) -> Exception:
@@ -202,6 +270,10 @@ def read_manifest(
     ``ManifestUnreadable`` (422).
     """
     _require_supported(mime_type, c2pa.Reader.get_supported_mime_types())
+    try:
+        check_structure(path, mime_type=mime_type)
+    except MalformedMedia as exc:  # not MediaTooComplex: that keeps its own problem type
+        raise ManifestUnreadable(exc.detail) from exc
     trust = {"trust_config": _TRUST_CONFIG}
     if trust_anchors_pem:
         trust["user_anchors"] = trust_anchors_pem
@@ -209,20 +281,26 @@ def read_manifest(
         "trust": trust,
         "verify": {"remote_manifest_fetch": allow_network, "ocsp_fetch": allow_network},
     }
+    request = {
+        "op": "read",
+        "path": os.fspath(path.absolute()),
+        "mime_type": mime_type,
+        "settings": settings,
+    }
     try:
-        with (
-            c2pa.Context.from_dict(settings) as context,
-            path.open("rb") as stream,
-            c2pa.Reader(mime_type, stream, context=context) as reader,
-        ):
-            store = json.loads(reader.json())
+        answer = budget.call(request, size=path.stat().st_size)
+        _raise_reported(answer)
     except c2pa.C2paError.ManifestNotFound:
         return ManifestReport(has_manifest=False)
     except c2pa.C2paError as exc:
         raise ManifestUnreadable(
             f"The C2PA data of the file cannot be read: {_reason(str(exc))}"
         ) from exc
-    return _report(store)
+    except budget.HelperFailed as exc:
+        raise _crashed(exc, ManifestUnreadable, mime_type) from exc
+    if not answer.get("store"):
+        return ManifestReport(has_manifest=False)
+    return _report(json.loads(answer["payload"]))
 
 
 def _report(store: dict[str, Any]) -> ManifestReport:

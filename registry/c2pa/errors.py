@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from registry.errors import InternalError
+from registry.errors import InternalError, RegistryError
 from registry.intake.errors import MalformedMedia
 
 
@@ -18,3 +18,16 @@ class ManifestSigningFailed(InternalError):
 
     slug = "signing-failed"
     title = "Signing the media failed"
+
+
+class MediaOverBudget(RegistryError):
+    """Reading or signing the file needed more time or memory than its budget (422).
+
+    ``limit`` says which (``time`` or ``memory``). The budget grows with the file's size
+    (``registry.c2pa.budget.Budget``), so a real file does not reach it: the file is built to
+    be costly, or the service is badly overloaded. Nothing was stored.
+    """
+
+    status = 422
+    slug = "media-over-budget"
+    title = "The file needs more time or memory to process than allowed"

@@ -53,3 +53,14 @@ class ObjectOutsidePrefix(Forbidden):
 class InvalidObjectKey(ValidationFailed):
     slug = "invalid-object-key"
     title = "The object key is not a valid storage key"
+
+
+class MediaTooComplex(RegistryError):
+    """The file is built from more boxes, chunks or segments, or nests them deeper, than real
+    media ever does (422). ``registry.intake.structure`` counts them before c2pa sees the file:
+    c2pa's cost grows with these counts (for MP4 with their square), not with the file's size.
+    """
+
+    status = 422
+    slug = "media-too-complex"
+    title = "The media file has more structure than the registry accepts"

@@ -1,7 +1,8 @@
 """What a file is, from its bytes: magic numbers only, never the name or a client's word.
 
 ``sniff`` reads the first few hundred bytes. ``check_complete`` walks container headers
-(a few bytes per top-level box) to refuse truncated files that c2pa would sign anyway.
+(``registry.intake.structure``) to refuse truncated files that c2pa would sign anyway and
+files built to make c2pa slow.
 
 An empty file is ``MalformedMedia`` (422: a bad file of no particular type); bytes that match
 no supported signature are ``UnsupportedMedia`` (415).
@@ -12,9 +13,10 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Literal
 
 from registry.intake.errors import MalformedMedia, UnsupportedMedia
+from registry.intake.structure import Shape, check_structure
 
 HEAD_BYTES = 512
 
@@ -50,9 +52,6 @@ _VIDEO_BRANDS = {
     b"mp41", b"mp42", b"avc1", b"M4V ", b"M4VH", b"M4VP", b"MSNV", b"dash", b"XAVC", b"f4v ",
 }  # fmt: skip
 _IMAGE_BRANDS = {b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"avif", b"avis", b"crx "}
-
-_BMFF_TYPES = {M4A.mime_type, MP4.mime_type, MOV.mime_type}
-_MAX_TOP_LEVEL_BOXES = 100_000
 
 
 def sniff(path: Path) -> MediaFormat:
@@ -119,62 +118,7 @@ def _is_mpeg_audio_frame(head: bytes) -> bool:
     return version != 0b01 and layer != 0b00 and bitrate != 0b1111 and sample_rate != 0b11
 
 
-def check_complete(path: Path, *, mime_type: str) -> None:
-    """Refuse a container whose headers show it was cut short (``MalformedMedia``).
-
-    c2pa rejects broken JPEG, PNG and RIFF files itself but signs an ISO BMFF file whose last
-    box runs past the end. Frame streams (MP3, FLAC audio frames) cannot be checked without
-    decoding; they are signed as given.
-    """
-    with path.open("rb") as stream:
-        size = stream.seek(0, 2)
-        if mime_type in _BMFF_TYPES:
-            _check_bmff(stream, size=size)
-        elif mime_type == FLAC.mime_type:
-            _check_flac(stream, size=size)
-
-
-def _check_bmff(stream: BinaryIO, *, size: int) -> None:
-    offset, seen = 0, set()
-    for _ in range(_MAX_TOP_LEVEL_BOXES):
-        if offset == size:
-            break
-        stream.seek(offset)
-        header = stream.read(16)
-        if len(header) < 8:
-            raise MalformedMedia("The file ends inside a box header; it looks truncated.")
-        box_size, box_type = struct.unpack(">I4s", header[:8])
-        header_size = 8
-        if box_size == 1 and len(header) == 16:
-            (box_size,) = struct.unpack(">Q", header[8:16])
-            header_size = 16
-        elif box_size == 0:  # "extends to the end of the file"
-            box_size = size - offset
-        if box_size < header_size or offset + box_size > size:
-            raise MalformedMedia(f"The {box_type!r} box runs past the end; it looks truncated.")
-        seen.add(box_type)
-        offset += box_size
-    else:
-        raise MalformedMedia("The file has too many top-level boxes.")
-    if b"moov" not in seen:
-        raise MalformedMedia("The file has no movie header (moov box).")
-
-
-def _check_flac(stream: BinaryIO, *, size: int) -> None:
-    offset, last, first = 4, False, True
-    while not last:
-        stream.seek(offset)
-        header = stream.read(4)
-        if len(header) < 4:
-            raise MalformedMedia("The FLAC metadata ends early; the file looks truncated.")
-        last, block_type = bool(header[0] & 0x80), header[0] & 0x7F
-        if first and block_type != 0:
-            raise MalformedMedia("A FLAC file must start with a STREAMINFO block.")
-        first = False
-        offset += 4 + int.from_bytes(header[1:4], "big")
-        if offset > size:
-            raise MalformedMedia("A FLAC metadata block runs past the end of the file.")
-    stream.seek(offset)
-    sync = stream.read(2)
-    if len(sync) < 2 or sync[0] != 0xFF or sync[1] & 0xFE != 0xF8:
-        raise MalformedMedia("The FLAC file has no audio frames after its metadata.")
+def check_complete(path: Path, *, mime_type: str) -> Shape:
+    """Refuse a file that was cut short (``MalformedMedia``) or has more boxes, chunks or
+    segments than real media (``MediaTooComplex``): ``registry.intake.structure``."""
+    return check_structure(path, mime_type=mime_type)

@@ -43,5 +43,9 @@ def build_storage(settings: Any) -> BlobStorage:
             region=settings.s3_region,
             create_bucket=settings.s3_create_bucket,
             multipart_threshold_bytes=settings.s3_multipart_threshold_bytes,
+            connect_timeout=settings.s3_connect_timeout,
+            read_timeout=settings.s3_read_timeout,
+            max_attempts=settings.s3_max_attempts,
+            probe_timeout=settings.readiness_timeout,
         )
     raise ValueError(f"unknown storage backend {kind!r}; expected 'local' or 's3'")

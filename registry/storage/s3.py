@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -57,13 +58,34 @@ class S3BlobStorage:
         region: str = "us-east-1",
         create_bucket: bool = False,
         multipart_threshold_bytes: int = 16 * MIB,
+        connect_timeout: float = 3.0,
+        read_timeout: float = 10.0,
+        max_attempts: int = 2,
+        probe_timeout: float = 1.0,
         client: Any = None,
     ) -> None:
         if not bucket:
             raise ValueError("an S3 bucket name is required")
         self._bucket = bucket
         self._region = region
-        self._client = client if client is not None else _build_client(endpoint_url, region)
+        self._endpoint_url = endpoint_url
+        self._client = (
+            client
+            if client is not None
+            else _build_client(
+                endpoint_url,
+                region,
+                client_options(
+                    connect_timeout=connect_timeout,
+                    read_timeout=read_timeout,
+                    max_attempts=max_attempts,
+                ),
+            )
+        )
+        # check() (for /readyz) has a client of its own: one short try, whatever the above.
+        self._probe_timeout = probe_timeout
+        self._probe_client: Any = client
+        self._probe_lock = threading.Lock()
         self._transfer = TransferConfig(**transfer_options(multipart_threshold_bytes))
         if create_bucket:
             self._ensure_bucket()
@@ -182,14 +204,25 @@ class S3BlobStorage:
         return sorted(aborted)
 
     def check(self) -> None:
-        """Raise ``StorageUnavailable`` unless the bucket answers."""
+        """Raise ``StorageUnavailable`` unless the bucket answers within the probe timeout."""
         try:
-            self._client.head_bucket(Bucket=self._bucket)
+            self._probe().head_bucket(Bucket=self._bucket)
         except _VENDOR_ERRORS as exc:
             error = _convert(exc)
             if isinstance(error, StorageUnavailable):
                 raise error from exc
             raise StorageUnavailable("The storage bucket is missing or not accessible") from exc
+
+    def _probe(self) -> Any:
+        with self._probe_lock:
+            if self._probe_client is None:
+                options = client_options(
+                    connect_timeout=self._probe_timeout,
+                    read_timeout=self._probe_timeout,
+                    max_attempts=1,
+                )
+                self._probe_client = _build_client(self._endpoint_url, self._region, options)
+            return self._probe_client
 
     def _ensure_bucket(self) -> None:
         try:
@@ -254,20 +287,29 @@ def transfer_options(multipart_threshold_bytes: int) -> dict[str, Any]:
     }
 
 
-def client_options() -> dict[str, Any]:
-    """Keyword arguments of the botocore ``Config`` of every client (plain data, as above)."""
+def client_options(
+    *, connect_timeout: float = 3.0, read_timeout: float = 10.0, max_attempts: int = 2
+) -> dict[str, Any]:
+    """Keyword arguments of the botocore ``Config`` of every client (plain data, as above).
+
+    ``read_timeout`` bounds each socket read or write, not a transfer: an upload of any size
+    goes on while bytes move, and a store that stops answering fails a call after
+    ``max_attempts`` (the first try included) times ``read_timeout`` seconds, plus a second
+    per try of an upload (botocore's wait for "100 Continue").
+    """
     return {
-        "retries": {"max_attempts": 2, "mode": "standard"},
-        "connect_timeout": 3,
-        "read_timeout": 30,
+        # total_max_attempts counts the first try; botocore's max_attempts would not.
+        "retries": {"total_max_attempts": max_attempts, "mode": "standard"},
+        "connect_timeout": connect_timeout,
+        "read_timeout": read_timeout,
         # SigV4 everywhere: SigV2 presigned URLs are refused by newer AWS regions.
         "signature_version": "s3v4",
         "s3": {"addressing_style": "path"},
     }
 
 
-def _build_client(endpoint_url: str | None, region: str) -> Any:
-    config = Config(**client_options())
+def _build_client(endpoint_url: str | None, region: str, options: dict[str, Any]) -> Any:
+    config = Config(**options)
     # A private session: creating clients from the shared default session is not thread-safe.
     session = boto3.session.Session()
     return session.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)

@@ -9,6 +9,7 @@ from flask import Blueprint, render_template, request
 
 from registry.api import Rendered, operation, parse_body, require_scopes
 from registry.auth.principal import bearer_token
+from registry.c2pa.budget import metered
 from registry.db import get_session
 from registry.errors import RegistryError
 from registry.intake.receiver import is_raw_body
@@ -49,10 +50,40 @@ def _received_file(org_id: str | None) -> Iterator[SpooledFile]:
             yield intake.receive_upload(directory, metadata_model=None)[0]
 
 
+class _Received:
+    """How many bytes the body turned out to have (charged after the fact when undeclared)."""
+
+    size = 0
+
+
+@contextmanager
+def _anonymous_spending(org_id: str | None) -> Iterator[_Received]:
+    """What an anonymous verification spends besides its request: one of the worker's few
+    slots for them, and bytes and c2pa time, checked before the body is read (a declared
+    length is charged then) and charged when the verification is done, failed or not."""
+    received = _Received()
+    if org_id is not None:
+        yield received
+        return
+    cost = app_state().anonymous_verify_cost
+    address = request.remote_addr or ""
+    with cost.slot(), metered() as meter:
+        declared = cost.admit(address, content_length=request.content_length)
+        try:
+            yield received
+        finally:
+            cost.charge(
+                address,
+                upload_bytes=0 if declared else received.size,
+                c2pa_seconds=meter.seconds,
+            )
+
+
 def _verify_request() -> VerifyResult:
     """Authorize the caller once, receive the file, and verify it (nothing is stored)."""
     org_id = _authorize()
-    with _received_file(org_id) as source:
+    with _anonymous_spending(org_id) as received, _received_file(org_id) as source:
+        received.size = source.size
         return services.verify_file(get_session(), verifier=app_state().verifier, source=source)
 
 
