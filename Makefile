@@ -8,6 +8,7 @@ export REGISTRY_ISSUER ?= http://127.0.0.1:$(REGISTRY_PORT)
 
 .DEFAULT_GOAL := help
 .PHONY: help install browser proxy run test lint openapi bench clean
+.PHONY: mutation
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -62,6 +63,22 @@ bench: $(STAMP) ## Run the benchmarks (they print figures; see benchmarks/README
 	-$(BIN)/python benchmarks/grant_status.py
 	-$(BIN)/python benchmarks/sign_throughput.py
 	-$(BIN)/python benchmarks/verify_throughput.py
+
+# A fresh copy each run: mutmut keeps results in mutants/ and would not retest old survivors.
+# With REGISTRY_TEST_DATABASE_URL set the database tests also run on PostgreSQL, which alone
+# can tell its row and advisory locks apart (SQLite survivors there are not equivalents).
+MUTATION_TREE ?= $(or $(TMPDIR),/tmp)/consent-registry-mutation
+mutation: $(STAMP) ## Mutation scores of the rule modules (a measurement; see tests/mutation_score.py)
+	@mkdir -p $(MUTATION_TREE)
+	rsync -a --delete --exclude __pycache__ registry tests migrations pyproject.toml $(MUTATION_TREE)/
+	rm -rf $(MUTATION_TREE)/mutants
+	@echo "mutmut run in $(MUTATION_TREE) (log: $(MUTATION_TREE)/mutmut.log)"
+	@start=$$(date +%s); \
+	cd $(MUTATION_TREE) && $(CURDIR)/$(BIN)/mutmut run $(MUTMUT_ARGS) >mutmut.log 2>&1 \
+	  || { tail -n 40 mutmut.log; exit 1; }; \
+	echo "mutmut took $$(( $$(date +%s) - start )) s"
+	cd $(MUTATION_TREE) && $(CURDIR)/$(BIN)/python tests/mutation_score.py $(SCORE_ARGS)
+	@echo "survivors: cd $(MUTATION_TREE) && $(CURDIR)/$(BIN)/mutmut show <name> (or: mutmut browse)"
 
 clean: ## Remove the virtualenv and local data
 	rm -rf $(VENV) var .pytest_cache
