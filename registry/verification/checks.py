@@ -14,9 +14,10 @@ from registry.verification.schemas import Check, CheckName
 
 FULLY_GENERATED = {"trainedAlgorithmicMedia"}
 PARTLY_GENERATED = {"compositeWithTrainedAlgorithmicMedia", "compositeSynthetic"}
+# Tried in order: claimSignature.mismatch is a bad signature, not changed content.
 _INTEGRITY_NAMES = {
-    "mismatch": "hash_mismatch",
     "claimSignature": "signature_invalid",
+    "mismatch": "hash_mismatch",
     "missing": "missing_part",
 }
 
