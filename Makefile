@@ -7,7 +7,7 @@ export REGISTRY_PORT ?= 8000
 export REGISTRY_ISSUER ?= http://127.0.0.1:$(REGISTRY_PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser proxy run test lint openapi bench clean
+.PHONY: help install browser media-tools proxy run test lint openapi bench clean
 .PHONY: mutation
 
 help: ## Show this help
@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the service with its dev tools
 
-run: $(STAMP) ## Migrate, create dev keys and a demo client, serve on 127.0.0.1:$REGISTRY_PORT
+run: $(STAMP) media-tools ## Migrate, create dev keys and a demo client, serve on 127.0.0.1:$REGISTRY_PORT
 	$(BIN)/registry db upgrade
 	$(BIN)/registry keys init
 	$(BIN)/registry demo
@@ -38,6 +38,22 @@ browser: ## Install Debian's headless Chromium + chromedriver for the /verify pa
 	  echo "The browser tests need Chromium: sudo apt-get install chromium chromium-driver"; exit 1; \
 	fi
 
+# Provenance (registry/provenance): Chromaprint for audio fingerprints (pyacoustid loads
+# libchromaprint.so.1), libGL and GLib for OpenCV (blind-watermark), espeak-ng for the speech
+# in benchmarks/provenance_accuracy.py. Nothing is downloaded at run time.
+MEDIA_LIBS := libchromaprint.so.1 libGL.so.1 libgthread-2.0.so.0
+media-tools: ## Install Debian's libchromaprint, espeak-ng, libGL and GLib (fingerprints, watermark)
+	@missing=0; for lib in $(MEDIA_LIBS); do ldconfig -p | grep -q "$$lib " || missing=1; done; \
+	command -v espeak-ng >/dev/null || missing=1; \
+	if [ $$missing = 0 ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing libchromaprint1, espeak-ng, libgl1 and libglib2.0-0 (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    libchromaprint1 espeak-ng libgl1 libglib2.0-0 >/dev/null; \
+	else \
+	  echo "Provenance needs: sudo apt-get install libchromaprint1 espeak-ng libgl1 libglib2.0-0"; exit 1; \
+	fi
+
 # The production topology's proxy, for the test that runs gunicorn behind it (tests/ops).
 proxy: ## Install Debian's nginx-light (the buffering proxy of docs/deployment.md)
 	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then exit 0; fi; \
@@ -49,7 +65,7 @@ proxy: ## Install Debian's nginx-light (the buffering proxy of docs/deployment.m
 	  echo "The proxy test needs nginx: sudo apt-get install nginx-light"; exit 1; \
 	fi
 
-test: $(STAMP) browser proxy ## Run the whole suite (also on PostgreSQL when REGISTRY_TEST_DATABASE_URL is set)
+test: $(STAMP) browser media-tools proxy ## Run the whole suite (also on PostgreSQL when REGISTRY_TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff and mypy
@@ -59,10 +75,12 @@ lint: $(STAMP) ## ruff and mypy
 openapi: $(STAMP) ## Regenerate openapi/openapi.json from the code
 	$(BIN)/python -m registry.openapi openapi/openapi.json
 
-bench: $(STAMP) ## Run the benchmarks (they print figures; see benchmarks/README.md)
+bench: $(STAMP) media-tools ## Run the benchmarks (they print figures; see benchmarks/README.md)
 	-$(BIN)/python benchmarks/grant_status.py
 	-$(BIN)/python benchmarks/sign_throughput.py
 	-$(BIN)/python benchmarks/verify_throughput.py
+	-$(BIN)/python benchmarks/provenance_accuracy.py
+	-$(BIN)/python benchmarks/provenance_lookup.py
 
 # A fresh copy each run: mutmut keeps results in mutants/ and would not retest old survivors.
 # With REGISTRY_TEST_DATABASE_URL set the database tests also run on PostgreSQL, which alone

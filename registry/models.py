@@ -1,17 +1,20 @@
 """Every table, imported in one place so Alembic and the app see the same metadata."""
 
-from registry.audit.models import AuditEvent
+from registry.audit.models import AuditCheckpoint, AuditEvent
 from registry.auth.models import ApiClient, Organization
 from registry.consent.models import ConsentGrant, Subject
 from registry.idempotency import IdempotencyRecord
 from registry.media.models import MediaAsset
+from registry.provenance.models import ProvenanceCode
 
 __all__ = [
     "ApiClient",
+    "AuditCheckpoint",
     "AuditEvent",
     "ConsentGrant",
     "IdempotencyRecord",
     "MediaAsset",
     "Organization",
+    "ProvenanceCode",
     "Subject",
 ]

@@ -1,0 +1,290 @@
+"""Benchmark: provenance index lookups at 10^4, 10^5 and 10^6 registered assets, on SQLite
+and on PostgreSQL (a throwaway schema), p50 / p99 per kind of probe.
+
+Each asset is a picture with five codes (the whole and four crops, as ``fingerprints`` gives
+them), so 10^6 assets are 5 x 10^6 rows. Most are uniformly random 64-bit codes (generating
+10^6 real pictures would take a day here); ``--real`` of them are real pictures
+(tests/provenance/media.py) whose half-size JPEG q70 copies are the "hit" probes. Probes:
+
+- hit: a transformed copy of a registered picture (found at rho <= 1, the early stop);
+- miss: an unrelated picture (the whole radius: rho = 2 for the image threshold 8);
+- 6-code miss: six unrelated codes in one lookup, as a 6-second video's frames go;
+- watermark: an exact 64-bit key.
+
+Real codes are not uniform (common chunk values gather more rows), so candidates per lookup
+are printed too: a skewed corpus costs in proportion to them.
+
+    .venv/bin/python benchmarks/provenance_lookup.py [--levels 10000,100000,1000000] [--queries 300] [--only sqlite|postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks._harness import postgres_schema
+from registry import migrate
+from registry.provenance import index
+from registry.provenance.fingerprints import (
+    ALG,
+    Fingerprint,
+    picture_fingerprints,
+    watermark_fingerprint,
+)
+from tests.provenance import media
+
+ORG = "00000000-0000-7000-8000-0000000000be"
+CODES_PER_ASSET = 5
+ASSET_COLUMNS = (
+    "id", "org_id", "sha256", "source_sha256", "manifest_id", "mime_type", "size", "source_size",
+    "storage_key", "grant_ids", "grant_uses", "generator", "digital_source_type", "created_by",
+    "created_at",
+)  # fmt: skip
+CODE_COLUMNS = ("asset_id", "family", "seq", "code", "c0", "c1", "c2", "start_ms")
+
+
+def asset_id(n: int) -> str:
+    return f"00000000-0000-7000-8000-{n:012d}"
+
+
+def asset_rows(start: int, stop: int) -> Iterator[tuple[object, ...]]:
+    now = datetime.now(UTC)
+    for n in range(start, stop):
+        aid = asset_id(n)
+        yield (aid, ORG, "0" * 64, "1" * 64, f"urn:c2pa:{aid}", "image/jpeg", 1, 1,
+               f"media/{aid}.jpg", "[]", "[]", '{"name": "bench"}', "trainedAlgorithmicMedia",
+               "bench", now)  # fmt: skip
+
+
+def code_rows(start: int, stop: int, rng: random.Random) -> Iterator[tuple[object, ...]]:
+    for n in range(start, stop):
+        for seq in range(CODES_PER_ASSET):
+            value = rng.getrandbits(64)
+            yield _code_row(asset_id(n), "image", seq, value)
+
+
+def _code_row(aid: str, family: str, seq: int, value: int) -> tuple[object, ...]:
+    signed = value - (1 << 64) if value >= 1 << 63 else value
+    return (aid, family, seq, signed, *index.chunks_of(value), None)
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+INDEXES = [f"ix_provenance_codes_c{i}" for i in range(index.CHUNKS)]
+
+
+def load(engine: sa.Engine, start: int, stop: int, rng: random.Random) -> None:
+    """Bulk load (throwaway database: no journal on SQLite; indexes rebuilt after the load,
+    as a bulk import would do)."""
+    with engine.begin() as connection:
+        for name in INDEXES:
+            connection.exec_driver_sql(f"DROP INDEX {name}")
+    raw = engine.raw_connection()
+    try:
+        if engine.dialect.name == "postgresql":
+            _copy(raw, "media_assets", ASSET_COLUMNS, asset_rows(start, stop))
+            _copy(raw, "provenance_codes", CODE_COLUMNS, code_rows(start, stop, rng))
+        else:
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.execute("PRAGMA cache_size=-500000")
+            for table, columns, rows in (
+                ("media_assets", ASSET_COLUMNS, asset_rows(start, stop)),
+                ("provenance_codes", CODE_COLUMNS, code_rows(start, stop, rng)),
+            ):
+                marks = ", ".join("?" * len(columns))
+                sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+                if table == "media_assets":
+                    rows = ((*r[:-1], r[-1].isoformat(" ")) for r in rows)  # type: ignore[union-attr]
+                cursor.executemany(sql, rows)
+        raw.commit()
+    finally:
+        raw.close()
+    with engine.begin() as connection:
+        for i, name in enumerate(INDEXES):
+            connection.exec_driver_sql(f"CREATE INDEX {name} ON provenance_codes (family, c{i})")
+
+
+def _copy(
+    raw: object, table: str, columns: tuple[str, ...], rows: Iterator[tuple[object, ...]]
+) -> None:
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):  # type: ignore[attr-defined]
+        for row in rows:
+            copy.write_row(row)
+
+
+def add_real(engine: sa.Engine, pictures: dict[str, list[Fingerprint]], first: int) -> None:
+    with engine.begin() as connection:
+        connection.execute(sa.insert(sa.table("media_assets", *map(sa.column, ASSET_COLUMNS))), [
+            dict(zip(ASSET_COLUMNS, row, strict=True)) for row in asset_rows(first, first + len(pictures))
+        ])  # fmt: skip
+        for aid, prints in pictures.items():
+            index.add(connection, aid, prints)
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+def measure(
+    connection: Connection, probes: list[list[Fingerprint]]
+) -> tuple[float, float, float, float, float]:
+    """p50 and p99 latency in ms, p50 of this process's CPU time in ms (on SQLite all of the
+    work; on PostgreSQL the client's part), mean rows fetched, share of probes matched."""
+    times: list[float] = []
+    cpu: list[float] = []
+    found = 0
+    candidates: list[int] = []
+    original = index._query
+
+    def counting(*args: object, **kwargs: object) -> object:
+        rows = original(*args, **kwargs)  # type: ignore[arg-type]
+        candidates[-1] += len(rows)  # type: ignore[arg-type]
+        return rows
+
+    index._query = counting  # type: ignore[assignment]
+    try:
+        for probe in probes:
+            candidates.append(0)
+            start, start_cpu = time.perf_counter(), time.process_time()
+            matches = index.lookup(connection, probe)
+            times.append((time.perf_counter() - start) * 1000)
+            cpu.append((time.process_time() - start_cpu) * 1000)
+            found += bool(matches)
+    finally:
+        index._query = original  # type: ignore[assignment]
+    times.sort()
+    p99 = times[min(len(times) - 1, int(0.99 * len(times)))]
+    return (
+        statistics.median(times),
+        p99,
+        statistics.median(cpu),
+        statistics.fmean(candidates),
+        found / len(probes),
+    )
+
+
+@contextmanager
+def database(kind: str) -> Iterator[sa.Engine]:
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="provenance-lookup-") as tmp:
+            url = f"sqlite:///{tmp}/registry.db"
+            migrate.upgrade(url)
+            engine = sa.create_engine(url)
+            yield engine
+            engine.dispose()
+    else:
+        with postgres_schema("provenance_lookup_bench") as url:
+            engine = sa.create_engine(url)
+            yield engine
+            engine.dispose()
+
+
+def run(kind: str, levels: list[int], queries: int, real: int) -> list[dict[str, object]]:
+    rng = random.Random(11)
+    print(
+        f"\n== {kind}: building {len(levels)} levels ({CODES_PER_ASSET} codes per asset)",
+        flush=True,
+    )
+    pictures = {asset_id(10**9 + i): media.scene(i) for i in range(real)}
+    real_prints = {aid: picture_fingerprints(p) for aid, p in pictures.items()}
+    hits = [picture_fingerprints(media.half_jpeg70(p)) for p in pictures.values()]
+    misses = [
+        picture_fingerprints(media.half_jpeg70(media.scene(777_000 + i))) for i in range(real)
+    ]
+    videos = [
+        # Six codes in one lookup, as a video's frames go (in the family the bulk rows are in).
+        [Fingerprint(ALG, "image", rng.getrandbits(64).to_bytes(8, "big")) for _ in range(6)]
+        for _ in range(queries)
+    ]
+    keys = [[watermark_fingerprint(rng.getrandbits(64).to_bytes(8, "big"))] for _ in range(queries)]
+    results = []
+    with database(kind) as engine:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO organizations (id, name, created_at) VALUES (:id, 'Bench', :at)"
+                ),
+                {"id": ORG, "at": datetime.now(UTC)},
+            )
+        add_real(engine, real_prints, 10**9)
+        loaded = 0
+        for level in levels:
+            start = time.perf_counter()
+            load(engine, loaded, level, rng)
+            loaded = level
+            with engine.begin() as connection:
+                if kind == "postgresql":
+                    connection.exec_driver_sql("ANALYZE provenance_codes")
+                else:
+                    connection.exec_driver_sql("ANALYZE")
+            built = time.perf_counter() - start
+            with engine.connect() as connection:
+                for name, probes in (
+                    ("hit (half-size JPEG q70)", _cycle(hits, queries)),
+                    ("miss (unrelated picture)", _cycle(misses, queries)),
+                    ("6-code miss (video frames)", videos),
+                    ("watermark key", keys),
+                ):
+                    measure(connection, probes[:20])  # warm the cache
+                    p50, p99, cpu, rows, share = measure(connection, probes)
+                    results.append(
+                        {
+                            "db": kind,
+                            "assets": level,
+                            "probe": name,
+                            "p50_ms": round(p50, 2),
+                            "p99_ms": round(p99, 2),
+                            "cpu_p50_ms": round(cpu, 2),
+                            "rows": round(rows, 1),
+                            "matched": share,
+                        }
+                    )
+                    print(
+                        f"  {level:>9,} assets ({level * CODES_PER_ASSET:>9,} codes, load {built:5.0f} s)  "
+                        f"{name:26s} p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  cpu p50 {cpu:6.2f} ms  "
+                        f"rows {rows:7.1f}  matched {share:5.1%}",
+                        flush=True,
+                    )
+    return results
+
+
+def _cycle(items: list[list[Fingerprint]], count: int) -> list[list[Fingerprint]]:
+    return [items[i % len(items)] for i in range(count)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--levels", default="10000,100000,1000000")
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--real", type=int, default=40)
+    parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    levels = [int(v) for v in args.levels.split(",")]
+    results: list[dict[str, object]] = []
+    for kind in ("sqlite", "postgresql"):
+        if args.only in (None, kind):
+            results += run(kind, levels, args.queries, args.real)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
