@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.body_deadline import BodyDeadline
     from registry.c2pa import budget
     from registry.consent import views as consent_views
+    from registry.errors import ServiceUnavailable
     from registry.intake.receiver import Intake
     from registry.keys.checkpoint_key import init_checkpoint_key, load_checkpoint_key
     from registry.keys.configured import load_signing_credential, trust_anchors
@@ -30,7 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.ratelimit import AddressCostLimit, AddressRateLimit, AnonymousVerifyCost
     from registry.settings import ConfigurationError
     from registry.state import EXTENSION, AppState, state_of
-    from registry.storage import build_storage
+    from registry.storage import StorageUnavailable, build_storage
     from registry.verification import views as verification_views
     from registry.verification.services import Verifier
 
@@ -94,6 +95,13 @@ def create_app(settings: Settings | None = None) -> Flask:
             scope="anonymous-verify",
         ),
         checkpoint_key=checkpoint_key,
+        readiness=ops.Readiness(
+            {
+                "the database": (database.ping, ServiceUnavailable),
+                "media storage": (storage.check, StorageUnavailable),
+            },
+            timeout=settings.readiness_timeout,
+        ),
         anonymous_verify_cost=AnonymousVerifyCost(
             upload_bytes=AddressCostLimit(
                 settings.anonymous_verify_bytes_per_minute,

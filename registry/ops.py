@@ -6,22 +6,18 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import cast
 
 import flask_swagger_ui
-from flask import Blueprint, Flask, Response, current_app, render_template, send_from_directory
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, Response, current_app, render_template, send_from_directory
 from pydantic import BaseModel
 
 from registry.api import Rendered, operation, render
 from registry.errors import RegistryError, ServiceUnavailable
 from registry.openapi import build_openapi
-from registry.state import app_state, state_of
-from registry.storage import StorageUnavailable
+from registry.state import app_state
 
 bp = Blueprint("ops", __name__)
 SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
-_READINESS = "registry.readiness"
 
 
 class Readiness:
@@ -69,19 +65,6 @@ class Readiness:
                 raise unavailable(detail) from error
 
 
-@bp.record_once
-def _build_readiness(setup: BlueprintSetupState) -> None:
-    app = cast(Flask, setup.app)
-    state = state_of(app)
-    app.extensions[_READINESS] = Readiness(
-        {
-            "the database": (state.database.ping, ServiceUnavailable),
-            "media storage": (state.storage.check, StorageUnavailable),
-        },
-        timeout=state.settings.readiness_timeout,
-    )
-
-
 class Health(BaseModel):
     status: str
 
@@ -101,8 +84,7 @@ def healthz() -> Health:
     errors=(503,),
 )
 def readyz() -> Health:
-    readiness: Readiness = current_app.extensions[_READINESS]
-    readiness.check()
+    app_state().readiness.check()
     return Health(status="ready")
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from registry.keys.checkpoint_key import CheckpointKey
     from registry.keys.keyring import KeyRing
     from registry.media.services import Signing
+    from registry.ops import Readiness
     from registry.ratelimit import AddressRateLimit, AnonymousVerifyCost
     from registry.settings import Settings
     from registry.storage import BlobStorage
@@ -40,6 +41,7 @@ class AppState:
     # Signs the audit log's checkpoints (Ed25519, C2SP signed notes).
     checkpoint_key: CheckpointKey
     anonymous_verify_cost: AnonymousVerifyCost  # bytes and c2pa time per address
+    readiness: Readiness  # what /readyz checks, each within its deadline
     # Built on first request of /openapi.json (it walks every route once).
     openapi_document: dict[str, Any] | None = field(default=None, repr=False)
 
