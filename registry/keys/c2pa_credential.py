@@ -1,7 +1,7 @@
 """C2PA signing credentials: the development CA and PEM files on disk.
 
-A credential is plain data (PEM bytes and settings); ``registry.c2pa.signer`` makes the
-native c2pa signer from it, so this module never imports c2pa.
+A credential is plain data (PEM bytes and settings); the c2pa helper process
+(``registry/c2pa/helper.py``) makes the native signer from it, so this module never imports c2pa.
 """
 
 from __future__ import annotations

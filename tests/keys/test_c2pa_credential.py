@@ -20,7 +20,6 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from PIL import Image
 
 from registry.c2pa.adapter import read_manifest, sign_file
-from registry.c2pa.signer import make_signer
 from registry.errors import problem_type
 from registry.keys.c2pa_credential import (
     C2PA_CLAIM_SIGNING,
@@ -170,16 +169,16 @@ def test_repr_never_shows_the_private_key(dev: DevCredential) -> None:
     assert "PRIVATE" not in repr(dev)
 
 
-def test_make_signer_gives_a_native_signer(dev: DevCredential) -> None:
-    with make_signer(dev.credential) as signer:
-        assert signer.reserve_size() > 0
-
-
-def test_make_signer_converts_c2pa_errors(dev: DevCredential) -> None:
+def test_a_credential_c2pa_rejects_is_a_credential_error(
+    dev: DevCredential, tmp_path: Path
+) -> None:
     broken = SigningCredential(cert_chain_pem=dev.credential.cert_chain_pem, private_key_pem=b"x")
+    source, dest = tmp_path / "source.jpg", tmp_path / "signed.jpg"
+    Image.new("RGB", (32, 32), (90, 30, 200)).save(source, "JPEG")
     with pytest.raises(SigningCredentialError) as caught:
-        make_signer(broken)
+        sign_file(source=source, dest=dest, mime_type="image/jpeg", manifest={}, credential=broken)
     assert not isinstance(caught.value, c2pa.C2paError)
+    assert not dest.exists()
 
 
 # --- KMS callback signer: a local key stands in for KMS; c2pa itself is real. ---
