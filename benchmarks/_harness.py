@@ -240,9 +240,7 @@ def run_wrk(
     command = [ensure_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         command += ["-s", str(script)]
-    output = subprocess.run(
-        [*command, url], check=True, capture_output=True, text=True
-    ).stdout
+    output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
     if "Requests/sec" not in output or "99%" not in output:
         raise RuntimeError(f"wrk gave no figures:\n{output}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
@@ -251,7 +249,10 @@ def run_wrk(
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     requests = re.search(r"(\d+) requests in", output)
     return LoadResult(
-        rps, p50, p99, int(non_2xx.group(1)) if non_2xx else 0,
+        rps,
+        p50,
+        p99,
+        int(non_2xx.group(1)) if non_2xx else 0,
         int(requests.group(1)) if requests else 0,
     )
 
@@ -407,3 +408,28 @@ def quiet_tree_usage(
         last = now
     return last
 
+
+def print_io_per_byte(
+    title: str, rows: list[tuple[str, str, list[Usage], int]], *, width: int
+) -> None:
+    """A table of I/O per byte of media: one line per (file, what, usages, media size)."""
+    print(
+        f"bytes per byte of {title} (median of N): rchar/wchar = bytes through read()/write() "
+        "(files, page cache included; not sockets); rd/wr = block-layer reads / pages dirtied; "
+        "cw = dirtied pages dropped before writeback"
+    )
+    short = dict(zip(IO_FIELDS, ("rchar", "wchar", "rd", "wr", "cw"), strict=True))
+    header = f"{'file':<{width}}{'':<11}" + "".join(f"{short[name]:>8}" for name in IO_FIELDS)
+    print(header)
+    print("-" * len(header))
+    previous = None
+    for label, what, usages, size in rows:
+        shown = label if label != previous else ""
+        previous = label
+        print(
+            f"{shown:<{width}}{what:<11}"
+            + "".join(
+                f"{statistics.median(getattr(u, name) for u in usages) / size:>8.2f}"
+                for name in IO_FIELDS
+            )
+        )

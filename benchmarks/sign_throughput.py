@@ -76,11 +76,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._harness import (
-    IO_FIELDS,
     ROOT,
     PeakRss,
     Usage,
     gunicorn,
+    print_io_per_byte,
     process_usage,
     quiet_tree_usage,
     quiet_usage,
@@ -496,10 +496,6 @@ def _cpu(usages: list[Usage]) -> float:
     return statistics.median(u.cpu_s for u in usages)
 
 
-def _per_byte(usages: list[Usage], name: str, size: int) -> float:
-    return statistics.median(getattr(u, name) for u in usages) / size
-
-
 def report_usage(rows: list[Row]) -> bool:
     """CPU seconds of the worker against the bare pipeline's, and bytes per byte of media."""
     print()
@@ -538,24 +534,13 @@ def report_usage(rows: list[Row]) -> bool:
             + f"  {verdict}"
         )
     print()
-    print(
-        "bytes per byte of source media (median of N): rchar/wchar = bytes through read()/write() "
-        "(files, page cache included; not sockets); rd/wr = block-layer reads / pages dirtied; "
-        "cw = dirtied pages dropped before writeback"
-    )
-    short = dict(zip(IO_FIELDS, ("rchar", "wchar", "rd", "wr", "cw"), strict=True))
-    header = f"{'file':<21}{'':<8}" + "".join(f"{short[name]:>8}" for name in IO_FIELDS)
-    print(header)
-    print("-" * len(header))
+    table = []
     for row in rows:
         sets = [("bare", row.bare_usage), ("service", row.service_usage)]
         if row.upload_usage:
             sets.append(("422", row.upload_usage))
-        for number, (what, usages) in enumerate(sets):
-            print(
-                f"{row.media.label if number == 0 else '':<21}{what:<8}"
-                + "".join(f"{_per_byte(usages, name, row.size):>8.2f}" for name in IO_FIELDS)
-            )
+        table += [(row.media.label, what, usages, row.size) for what, usages in sets]
+    print_io_per_byte("source media", table, width=21)
     print(
         f"target (#9): worker CPU / bare CPU <= {CPU_TARGET} on the WAV and the MP4: "
         f"{'met' if met else 'NOT MET'}"

@@ -48,11 +48,11 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchmarks._harness import (  # noqa: E402
-    IO_FIELDS,
     LoadResult,
     Usage,
     gunicorn,
     postgres_schema,
+    print_io_per_byte,
     process_usage,
     quiet_tree_usage,
     quiet_usage,
@@ -287,7 +287,12 @@ def main() -> int:
 
 
 def report(
-    rows: list[Row], load: LoadResult, load_usage: Usage, *, args: argparse.Namespace, sha_mbs: float
+    rows: list[Row],
+    load: LoadResult,
+    load_usage: Usage,
+    *,
+    args: argparse.Namespace,
+    sha_mbs: float,
 ) -> bool:
     print()
     print(
@@ -334,24 +339,11 @@ def report(
             f" (multipart {'ok' if row.ratio('multipart') <= target else 'missed'})"
         )
     print()
-    print(
-        "bytes per byte of the file: rchar/wchar = through read()/write() (files, page cache "
-        "included; not sockets); rd/wr = block-layer reads / pages dirtied; cw = dirtied pages "
-        "dropped before writeback"
+    print_io_per_byte(
+        "the file",
+        [(row.name, mode, row.usage[mode], row.size) for row in rows for mode in MODES],
+        width=14,
     )
-    short = dict(zip(IO_FIELDS, ("rchar", "wchar", "rd", "wr", "cw"), strict=True))
-    header = f"{'file':<14}{'':<11}" + "".join(f"{short[name]:>8}" for name in IO_FIELDS)
-    print(header)
-    print("-" * len(header))
-    for row in rows:
-        for number, mode in enumerate(MODES):
-            print(
-                f"{row.name if number == 0 else '':<14}{mode:<11}"
-                + "".join(
-                    f"{statistics.median(getattr(u, name) for u in row.usage[mode]) / row.size:>8.2f}"
-                    for name in IO_FIELDS
-                )
-            )
     print()
     jpeg = next(row for row in rows if "JPEG" in row.name)
     per_request = load_usage.cpu_s / load.requests if load.requests else float("nan")
