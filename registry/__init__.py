@@ -18,7 +18,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.audit import views as audit_views
     from registry.audit.checkpoints import log_name
     from registry.auth import views as auth_views
-    from registry.body_deadline import BodyDeadline
     from registry.c2pa import budget
     from registry.consent import views as consent_views
     from registry.errors import ServiceUnavailable
@@ -136,10 +135,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         log.warning("removed %d spool directories of workers that died", len(left_behind))
     db.init_app(app)
     http_errors.init_app(app)
-    # A client that stops sending its body frees its thread (registry/body_deadline.py).
-    app.wsgi_app = BodyDeadline(  # type: ignore[method-assign]
-        app.wsgi_app, timeout=settings.body_read_timeout, min_rate=settings.body_min_rate
-    )
     headers.init_app(app)
     blueprints = (
         ops.bp,

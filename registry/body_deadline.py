@@ -35,9 +35,11 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from registry.errors import RegistryError
+
+_Read = TypeVar("_Read", bytes, list[bytes])
 
 # Where WSGI servers put the client's socket: gunicorn, and werkzeug's development server.
 _SOCKET_KEYS = ("gunicorn.socket", "werkzeug.socket")
@@ -159,13 +161,13 @@ class _DeadlineInput:
         self._ended = False  # a read reached the end of the body, or failed
 
     def read(self, size: int | None = -1) -> bytes:
-        return self._call(self._stream.read, size)  # type: ignore[no-any-return]
+        return self._call(self._stream.read, size)
 
     def readline(self, size: int | None = -1) -> bytes:
-        return self._call(self._stream.readline, size)  # type: ignore[no-any-return]
+        return self._call(self._stream.readline, size)
 
     def readlines(self, hint: int | None = -1) -> list[bytes]:
-        return self._call(self._stream.readlines, hint)  # type: ignore[no-any-return]
+        return self._call(self._stream.readlines, hint)
 
     def __iter__(self) -> Iterator[bytes]:
         while line := self.readline():
@@ -192,7 +194,7 @@ class _DeadlineInput:
             pass
         self._guard.cut()
 
-    def _call(self, method: Callable[[Any], Any], argument: Any) -> Any:
+    def _call(self, method: Callable[[Any], _Read], argument: int | None) -> _Read:
         guard = self._guard
         guard.start()
         wait = self._timeout
@@ -216,7 +218,7 @@ class _DeadlineInput:
             self._left -= sum(map(len, data)) if isinstance(data, list) else len(data)
         return data
 
-    def _timed(self, method: Callable[[Any], Any], argument: Any, wait: float) -> Any:
+    def _timed(self, method: Callable[[Any], _Read], argument: int | None, wait: float) -> _Read:
         """``method(argument)`` with every socket read waiting at most ``wait`` seconds."""
         if wait <= 0:
             raise TimeoutError()

@@ -23,6 +23,7 @@ in the parent: the helper never sees that key). Helper to parent: ``{"kind": "re
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import resource
@@ -168,7 +169,8 @@ def _read(c2pa: Any, request: dict[str, Any]) -> str | None:
                 request["mime_type"], stream, context=_context(c2pa, request["settings"])
             ) as reader,
         ):
-            return reader.json()  # type: ignore[no-any-return]
+            manifest_store: str = reader.json()
+            return manifest_store
     except c2pa.C2paError.ManifestNotFound:
         return None
 
@@ -183,9 +185,9 @@ def _sign(c2pa: Any, channel: Channel, request: dict[str, Any]) -> list[Any] | N
         open(request["source"], "rb", buffering=CHUNK) as source,
         # c2pa writes BMFF (MP4, MOV, M4A) 8 KiB at a time, each write a ctypes callback:
         # with Python's default 8 KiB buffer every one of them is also a system call.
-        open(request["dest"], "w+b", buffering=CHUNK) as dest,
+        io.BufferedRandom(io.FileIO(request["dest"], "w+"), CHUNK) as dest,
     ):
-        sink = DigestingSink(dest, hashing=request["hashing"])  # type: ignore[arg-type]
+        sink = DigestingSink(dest, hashing=request["hashing"])
         try:
             builder.sign(signer, request["mime_type"], source, sink)
             digest = sink.digest()

@@ -330,4 +330,3 @@ def demo() -> None:
     click.echo(f"  REGISTRY_CLIENT_ID={client.client_id}")
     click.echo(f"  REGISTRY_CLIENT_SECRET={secret}")
     click.echo(f"  org_id={org.id}")
-

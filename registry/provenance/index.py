@@ -57,7 +57,7 @@ CANDIDATE_RADIUS: dict[str, int] = {"audio": 8}
 # A video matches when at least this share of the probe's frame codes match its frames.
 MIN_FRAME_SHARE = 0.5
 
-_TABLE = ProvenanceCode.__table__  # type: ignore[attr-defined]
+_TABLE = ProvenanceCode.metadata.tables["provenance_codes"]
 _SELECT = (
     "SELECT asset_id, seq, code, tail, start_ms FROM provenance_codes WHERE family = :family AND "
 )
@@ -211,7 +211,8 @@ def _query(
         values = sorted(wanted[position])
         params[f"v{position}"] = values if dialect == "postgresql" else json.dumps(values)
     statement = _statement(dialect == "postgresql", positions)
-    return [tuple(row) for row in session.execute(statement, params)]  # type: ignore[misc]
+    rows = session.execute(statement, params).tuples()
+    return [(row[0], row[1], row[2], row[3], row[4]) for row in rows]
 
 
 def _rank(family: str, probes: Sequence[bytes], rows: list[Row], radius: int) -> list[Match]:

@@ -65,11 +65,11 @@ def _no_start_method_change() -> Iterator[None]:
     which raises when the process already chose a start method (and changes it otherwise).
     The library is used in 'common' mode (no pool), so the call is skipped."""
     original = multiprocessing.set_start_method
-    multiprocessing.set_start_method = lambda *args, **kwargs: None  # type: ignore[assignment]
+    setattr(multiprocessing, "set_start_method", lambda *args, **kwargs: None)  # noqa: B010
     try:
         yield
     finally:
-        multiprocessing.set_start_method = original  # type: ignore[assignment]
+        multiprocessing.set_start_method = original
 
 
 with _no_start_method_change():
