@@ -62,7 +62,7 @@ def redacted_traceback(error: BaseException) -> str:
     return "\n\nwhich was caused by:\n".join(parts)
 
 
-def _database_code(driver_error: BaseException) -> str:
+def _database_code(driver_error: BaseException | None) -> str:
     """PostgreSQL's SQLSTATE (psycopg) or SQLite's error name: what the error is, never what
     it quotes."""
     for attribute, label in (("sqlstate", "SQLSTATE"), ("sqlite_errorname", "SQLite")):
