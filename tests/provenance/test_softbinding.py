@@ -9,9 +9,9 @@ import iscc_core as ic
 
 from registry.c2pa.adapter import read_manifest, sign_file
 from registry.keys.c2pa_credential import create_dev_credential
+from registry.c2pa.labels import SOFT_BINDING_LABEL
 from registry.provenance.fingerprints import ALG, WATERMARK_ALG, fingerprint
 from registry.provenance.softbinding import (
-    SOFT_BINDING_LABEL,
     soft_binding_assertions,
     values_of,
     watermarked_action,
