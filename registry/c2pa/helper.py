@@ -13,7 +13,9 @@ process, and the parent, which also keeps the wall-clock deadline, reports the b
 exceeded and starts another helper. No core files are written.
 
 Messages (``Channel``), parent to helper: ``{"op": "read" | "sign", ...}`` (see ``_read`` and
-``_sign``), and ``{"op": "signature", ...}`` answering a ``callback`` (a KMS credential signs
+``_sign``), ``{"op": "provenance", ...}`` (marking and fingerprinting media:
+``registry.provenance.jobs``, whose libraries are loaded on the first such call, outside any
+limit, and counted in the baseline), and ``{"op": "signature", ...}`` answering a ``callback`` (a KMS credential signs
 in the parent: the helper never sees that key). Helper to parent: ``{"kind": "result", ...}``
 (a manifest store as the raw payload), ``{"kind": "error", "error": "c2pa" | "signer" | "os" |
 "memory" | "internal", ...}`` and ``{"kind": "callback", "data": ...}``. Every answer carries
@@ -100,12 +102,23 @@ def main() -> None:
     heap = malloc.tune()
     import c2pa  # after the malloc tuning: its allocations come from the tuned heap
 
+    # One call at a time: NumPy's BLAS needs no thread (nor the address space of its buffers).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     baseline = _address_space()
+    provenance: Any = None
     while (request := channel.receive()) is not None:
+        if request.get("op") == "provenance" and provenance is None:
+            from registry.provenance import jobs as provenance
+
+            provenance.load()
+            baseline = _address_space()
         started = _cpu_seconds()
         try:
             _apply_limits(request.get("limits", {}))
-            answer = _handle(c2pa, channel, request)
+            if request.get("op") == "provenance":
+                answer = provenance.run(request)
+            else:
+                answer = _handle(c2pa, channel, request)
         except MemoryError:
             answer = {"kind": "error", "error": "memory", "message": "out of memory"}
         except RuntimeError as exc:

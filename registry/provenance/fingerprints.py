@@ -299,7 +299,7 @@ def chromaprint_features(
     """The raw Chromaprint fingerprint of the first audio stream for each shift (samples at
     11025 Hz: positive delays the sound by that much silence, negative drops its start);
     empty lists when there is no audio stream or under a second of it."""
-    chromaprint = _chromaprint()
+    chromaprint = chromaprint_module()
     import av
 
     printers = {shift: chromaprint.Fingerprinter() for shift in shifts}
@@ -351,7 +351,7 @@ def _feed(printers: dict[int, Any], chunk: Any, fed: int, budget: int) -> int:
     return fed + samples
 
 
-def _chromaprint() -> Any:
+def chromaprint_module() -> Any:
     try:
         import chromaprint
     except ImportError as exc:  # pyacoustid raises ImportError when libchromaprint is missing
