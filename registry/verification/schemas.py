@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -89,7 +90,7 @@ class RecoveredAsset(BaseModel):
     ai_generated: bool = Field(description="What the registered manifest discloses")
     digital_source_type: str
     generator: dict[str, str]
-    created_at: str
+    created_at: datetime
     manifest_url: str = Field(description="Download the registered manifest (application/c2pa)")
     media_url: str | None = Field(
         default=None, description="The signed file, for the organization that signed it"

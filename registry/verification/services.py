@@ -135,7 +135,7 @@ def _recovered(recovery: Recovery, viewer_org_id: str | None) -> Recovered | Non
                 ai_generated=True,  # every manifest the registry signs discloses it
                 digital_source_type=found.asset.digital_source_type,
                 generator=found.asset.generator,
-                created_at=found.asset.created_at.isoformat(),
+                created_at=found.asset.created_at,
                 manifest_url=f"/manifests/{found.asset.manifest_id}",
                 media_url=f"/v1/media/{found.asset.id}"
                 if viewer_org_id is not None and viewer_org_id == found.asset.org_id
