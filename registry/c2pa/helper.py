@@ -15,11 +15,12 @@ exceeded and starts another helper. No core files are written.
 Messages (``Channel``), parent to helper: ``{"op": "read" | "sign", ...}`` (see ``_read`` and
 ``_sign``), ``{"op": "provenance", ...}`` (marking and fingerprinting media:
 ``registry.provenance.jobs``, whose libraries are loaded on the first such call, outside any
-limit, and counted in the baseline), and ``{"op": "signature", ...}`` answering a ``callback`` (a KMS credential signs
-in the parent: the helper never sees that key). Helper to parent: ``{"kind": "result", ...}``
-(a manifest store as the raw payload), ``{"kind": "error", "error": "c2pa" | "signer" | "os" |
-"memory" | "internal", ...}`` and ``{"kind": "callback", "data": ...}``. Every answer carries
-``cpu``: the CPU seconds the call used.
+limit, and counted in the baseline), and ``{"op": "signature", ...}`` answering a
+``callback`` (a KMS credential signs in the parent: the helper never sees that key). Helper
+to parent: ``{"kind": "result", ...}`` (a manifest store as the raw payload),
+``{"kind": "error", "error": "c2pa" | "signer" | "os" | "memory" | "internal", ...}`` and
+``{"kind": "callback", "data": ...}``. Every answer carries ``cpu``: the CPU seconds the call
+used.
 """
 
 from __future__ import annotations
@@ -105,20 +106,17 @@ def main() -> None:
     # One call at a time: NumPy's BLAS needs no thread (nor the address space of its buffers).
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     baseline = _address_space()
-    provenance: Any = None
+    provenance_loaded = False
     while (request := channel.receive()) is not None:
-        if request.get("op") == "provenance" and provenance is None:
-            from registry.provenance import jobs as provenance
+        if request.get("op") == "provenance" and not provenance_loaded:
+            from registry.provenance import jobs
 
-            provenance.load()
-            baseline = _address_space()
+            jobs.load()
+            provenance_loaded, baseline = True, _address_space()
         started = _cpu_seconds()
         try:
             _apply_limits(request.get("limits", {}))
-            if request.get("op") == "provenance":
-                answer = provenance.run(request)
-            else:
-                answer = _handle(c2pa, channel, request)
+            answer = _handle(c2pa, channel, request)
         except MemoryError:
             answer = {"kind": "error", "error": "memory", "message": "out of memory"}
         except RuntimeError as exc:
@@ -170,6 +168,10 @@ def _handle(c2pa: Any, channel: Channel, request: dict[str, Any]) -> dict[str, A
     if request["op"] == "sign":
         digest = _sign(c2pa, channel, request)
         return {"kind": "result", "digest": digest}
+    if request["op"] == "provenance":
+        from registry.provenance import jobs
+
+        return jobs.run(request)
     raise ValueError(f"unknown operation {request['op']!r}")
 
 

@@ -8,7 +8,7 @@ list, entry 3):
   orientation, transparency on white, uniform border trimmed, grey, 32x32 bicubic), plus the
   code of centred crops that keep 93%, 86% and 79% of each side and, for a picture that is not
   square, of its centred square: platforms crop, and a global hash of a crop is far from the
-  hash of the whole (measured: ``benchmarks/provenance_accuracy.py``). Each is a block with a
+  hash of the whole (measured: ``benchmarks/fingerprint_quality.py``). Each is a block with a
   ``region`` scope.
 - **audio**: the 256-bit ISCC Audio-Code of the Chromaprint features of the whole track
   (decoded with PyAV, fingerprinted by Debian's libchromaprint through ``pyacoustid``), as

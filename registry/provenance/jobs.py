@@ -20,6 +20,7 @@ Two sides in one module, so that the request and its answer are read and written
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,12 @@ OP = "provenance"
 # What a helper may report, by class name (anything else is a 500).
 _REPORTED: dict[str, type[RegistryError]] = {
     cls.__name__: cls
-    for cls in (UndecodableMedia, FingerprinterUnavailable, WatermarkNotEmbeddable, UnsupportedMedia)
+    for cls in (
+        UndecodableMedia,
+        FingerprinterUnavailable,
+        WatermarkNotEmbeddable,
+        UnsupportedMedia,
+    )
 }
 
 
@@ -78,9 +84,7 @@ def mark_and_fingerprint(
     mark = None
     if watermark_key is not None and kind == "image":
         mark = {"key": watermark_key.hex(), "dest": os.fspath(dest.absolute())}
-    answer, cpu = _call(
-        {"path": os.fspath(source.absolute()), "kind": kind, "mark": mark}, source
-    )
+    answer, cpu = _call({"path": os.fspath(source.absolute()), "kind": kind, "mark": mark}, source)
     marked = bool(answer.get("marked"))
     return Provenance(
         path=dest if marked else source,
@@ -123,14 +127,12 @@ def _call(request: dict[str, Any], path: Path) -> tuple[dict[str, Any], float]:
 
 def load() -> None:
     """Import the decoders and the watermark library (in the helper, before any limit)."""
-    from registry.provenance import fingerprints, watermark  # noqa: F401
-
     import av  # noqa: F401
 
-    try:
+    from registry.provenance import fingerprints, watermark  # noqa: F401
+
+    with contextlib.suppress(FingerprinterUnavailable):  # reported by the call that needs it
         fingerprints.chromaprint_module()
-    except FingerprinterUnavailable:
-        pass  # reported by the call that needs it
 
 
 def run(request: dict[str, Any]) -> dict[str, Any]:
@@ -192,4 +194,3 @@ def _decode(item: dict[str, Any]) -> Fingerprint:
         ),
         variant=item.get("variant"),
     )
-

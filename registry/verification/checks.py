@@ -308,13 +308,13 @@ def provenance(report: ManifestReport, *, tried: bool, method: str | None) -> Ch
             message="The file's provenance is in its own intact content credentials.",
         )
     if method is not None:
-        found_by = "watermark" if method == "watermark" else "fingerprints"
+        found_by = "watermark matches" if method == "watermark" else "fingerprints match"
         return Check(
             check="provenance",
             status="warn",
             code="provenance.recovered",
             message=f"The file's content credentials are missing or broken, but its {found_by} "
-            "match media this registry signed.",
+            "media this registry signed.",
         )
     if tried:
         return Check(

@@ -139,6 +139,7 @@ WATERMARK_TRANSFORMS: dict[str, Callable[[Image.Image], Image.Image]] = {
     "rotate 1 degree": lambda p: p.rotate(1, resample=Image.Resampling.BICUBIC),
     "centre crop 2%": lambda p: centre_crop(p, 0.02),
     "centre crop 10%": lambda p: centre_crop(p, 0.10),
+    "corner crop 10%": lambda p: corner_crop(p, 0.10),
 }
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import iscc_core as ic
 
 from registry.c2pa.adapter import read_manifest, sign_file
-from registry.keys.c2pa_credential import create_dev_credential
 from registry.c2pa.labels import SOFT_BINDING_LABEL
+from registry.keys.c2pa_credential import create_dev_credential
 from registry.provenance.fingerprints import ALG, WATERMARK_ALG, fingerprint
 from registry.provenance.softbinding import (
     soft_binding_assertions,
