@@ -6,9 +6,10 @@ list, entry 3):
 
 - **image**: the ISCC Image-Code of the picture, normalised as ``iscc-sdk`` does (EXIF
   orientation, transparency on white, uniform border trimmed, grey, 32x32 bicubic), plus the
-  code of centred crops that keep 93%, 86% and 79% of each side and, for a picture that is not
-  square, of its centred square: platforms crop, and a global hash of a crop is far from the
-  hash of the whole (measured: ``benchmarks/fingerprint_quality.py``). Each is a block with a
+  code of centred crops that keep 93%, 86% and 79% of each side, of crops anchored at each
+  corner that keep 94% and 88%, and, for a picture that is not square, of its centred square:
+  platforms crop, and a global hash of a crop is far from the hash of the whole (measured:
+  ``benchmarks/fingerprint_quality.py``). Each is a block with a
   ``region`` scope.
 - **audio**: the 256-bit ISCC Audio-Code of the Chromaprint features of the whole track
   (decoded with PyAV, fingerprinted by Debian's libchromaprint through ``pyacoustid``), as
@@ -61,6 +62,11 @@ Kind = Literal["image", "audio", "video"]
 
 # Fractions of each side removed (half on either side) by the crop variants of an image.
 IMAGE_CROPS = (0.07, 0.14, 0.21)
+# Fractions of each side removed at one end by the corner crop variants (anchored at each of
+# the four corners): a copy cut by 10% from its left and top was 0/40 by the centred crops
+# alone, 100% with these (benchmarks/fingerprint_quality.py).
+CORNER_CROPS = (0.06, 0.12)
+_CORNERS = {"top left": (1, 1), "top right": (0, 1), "bottom left": (1, 0), "bottom right": (0, 0)}
 SQUARE_CROP_ASPECT = 1.1  # a picture at least this much wider than high (or v.v.)
 WORKING_SIDE = 1024  # crop variants are computed on a copy at most this large
 MIN_CONTRAST = 8  # grey levels between the darkest and lightest normalised pixel
@@ -205,6 +211,17 @@ def picture_fingerprints(picture: Image.Image) -> list[Fingerprint]:
             *(round(v * 100, 2) for v in (removed / 2, removed / 2, 1 - removed, 1 - removed))
         )
         _append(result, working.crop(box), Scope(region=region), f"crop {removed:.0%}")
+    for removed in CORNER_CROPS:
+        keep_w, keep_h = round(width * (1 - removed)), round(height * (1 - removed))
+        for corner, (from_left, from_top) in _CORNERS.items():
+            left = width - keep_w if from_left else 0
+            top = height - keep_h if from_top else 0
+            region = Region(
+                round(removed * 100 * from_left, 2), round(removed * 100 * from_top, 2),
+                round((1 - removed) * 100, 2), round((1 - removed) * 100, 2),
+            )  # fmt: skip
+            box = (left, top, left + keep_w, top + keep_h)
+            _append(result, working.crop(box), Scope(region=region), f"{corner} {removed:.0%}")
     aspect = max(width, height) / min(width, height)
     if aspect >= SQUARE_CROP_ASPECT:
         side = min(width, height)

@@ -65,6 +65,14 @@ def _crop(removed: float) -> Callable[[Image.Image], Image.Image]:
     return apply
 
 
+def _corner(removed: float) -> Callable[[Image.Image], Image.Image]:
+    def apply(picture: Image.Image) -> Image.Image:
+        w, h = picture.size
+        return picture.crop((int(w * removed), int(h * removed), w, h))
+
+    return apply
+
+
 def _audio(ext: str, bitrate: int) -> Transform:
     return lambda src, dst: media.transcode_audio(src, dst.with_suffix(ext), bitrate=bitrate)
 
@@ -91,6 +99,7 @@ TRANSFORMS: dict[str, dict[str, Transform]] = {
         "re-encoded JPEG q70": _image("JPEG", quality=70),
         "resized to half": _picture(_half, "JPEG"),
         "cropped 10%": _picture(_crop(0.10), "JPEG"),
+        "cropped 10% at a corner": _picture(_corner(0.10), "JPEG"),
         "converted to PNG": _image("PNG"),
     },
     "png": {
@@ -98,6 +107,7 @@ TRANSFORMS: dict[str, dict[str, Transform]] = {
         "re-encoded JPEG q70": _image("JPEG", quality=70),
         "resized to half": _picture(_half, "PNG"),
         "cropped 10%": _picture(_crop(0.10), "PNG"),
+        "cropped 10% at a corner": _picture(_corner(0.10), "PNG"),
         "converted to WEBP": _image("WEBP", quality=80),
     },
     "wav": {
