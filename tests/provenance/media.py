@@ -1,7 +1,8 @@
 """Media with structure for the provenance tests and benchmarks, and the transforms platforms
 apply to it. Everything is generated (Pillow, NumPy, PyAV's bundled FFmpeg): no fixtures.
 
-- ``scene``: a picture of random shapes over a gradient with a little noise (not flat);
+- ``scene``: a picture of random shapes over a gradient with a little noise (not flat), the
+  same for the same seed whatever ran before;
 - ``synth_audio``: tones, chirps, chords and noise bursts of random lengths;
 - ``make_video``: a panning background with moving discs, H.264 in MP4 or MOV, with or
   without a soundtrack;
@@ -60,7 +61,10 @@ def scene(seed: int, size: tuple[int, int] = (768, 512)) -> Image.Image:
                 (rng.randrange(width), rng.randrange(height)) for _ in range(rng.randint(3, 6))
             ]
             draw.polygon(points, fill=colour)
-    noise = Image.effect_noise(size, rng.uniform(10, 40)).convert("RGB")
+    # Seeded noise: Pillow's effect_noise draws from C's rand(), whose state depends on
+    # every earlier call in the process, so a picture changed with the order tests ran in.
+    grain = np.random.default_rng(seed).normal(128, rng.uniform(10, 40), (height, width))
+    noise = Image.fromarray(np.clip(grain, 0, 255).astype(np.uint8), "L").convert("RGB")
     picture = Image.blend(picture, noise, 0.12)
     return picture.filter(ImageFilter.GaussianBlur(rng.uniform(0, 1.5)))
 
