@@ -2,8 +2,9 @@
 and on PostgreSQL (a throwaway schema), p50 / p99 per kind of probe; and the CPU seconds that
 watermarking and fingerprinting add to a signing, against c2pa signing of the same file.
 
-Each asset is a picture with five codes (the whole and four crops, as ``fingerprints`` gives
-them), so 10^6 assets are 5 x 10^6 rows. Most are uniformly random 64-bit codes (generating
+Each asset is a picture with 13 codes (the whole, three centred crops, eight corner crops and
+the centred square, as ``fingerprints`` gives them to a picture that is not square), so 10^6
+assets are 1.3 x 10^7 image rows. Most are uniformly random 64-bit codes (generating
 10^6 real pictures would take a day here); ``--real`` of them are real pictures
 (tests/provenance/media.py) whose half-size JPEG q70 copies are the "hit" probes. Probes:
 
@@ -58,7 +59,7 @@ from registry.provenance.softbinding import soft_binding_assertions, watermarked
 from tests.provenance import media
 
 ORG = "00000000-0000-7000-8000-0000000000be"
-CODES_PER_ASSET = 5
+CODES_PER_ASSET = 13
 ASSET_COLUMNS = (
     "id", "org_id", "sha256", "source_sha256", "manifest_id", "mime_type", "size", "source_size",
     "storage_key", "grant_ids", "grant_uses", "generator", "digital_source_type", "created_by",
