@@ -40,7 +40,7 @@ browser: ## Install Debian's headless Chromium + chromedriver for the /verify pa
 
 # Provenance (registry/provenance): Chromaprint for audio fingerprints (pyacoustid loads
 # libchromaprint.so.1), libGL and GLib for OpenCV (blind-watermark), espeak-ng for the speech
-# in benchmarks/provenance_accuracy.py. Nothing is downloaded at run time.
+# in benchmarks/fingerprint_quality.py. Nothing is downloaded at run time.
 MEDIA_LIBS := libchromaprint.so.1 libGL.so.1 libgthread-2.0.so.0
 media-tools: ## Install Debian's libchromaprint, espeak-ng, libGL and GLib (fingerprints, watermark)
 	@missing=0; for lib in $(MEDIA_LIBS); do ldconfig -p | grep -q "$$lib " || missing=1; done; \
@@ -79,8 +79,8 @@ bench: $(STAMP) media-tools ## Run the benchmarks (they print figures; see bench
 	-$(BIN)/python benchmarks/grant_status.py
 	-$(BIN)/python benchmarks/sign_throughput.py
 	-$(BIN)/python benchmarks/verify_throughput.py
-	-$(BIN)/python benchmarks/provenance_accuracy.py
-	-$(BIN)/python benchmarks/provenance_lookup.py
+	-$(BIN)/python benchmarks/fingerprint_quality.py
+	-$(BIN)/python benchmarks/fingerprint_lookup.py
 
 # A fresh copy each run: mutmut keeps results in mutants/ and would not retest old survivors.
 # With REGISTRY_TEST_DATABASE_URL set the database tests also run on PostgreSQL, which alone

@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             registry_url=settings.public_url,
             thumbnails=settings.c2pa_thumbnails,
             presign_seconds=settings.s3_presign_seconds,
+            watermark_secret=settings.watermark_secret.encode(),
         ),
         verifier=Verifier(
             trust_anchors_pem=trust_anchors(settings),

@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused in production
+DEFAULT_WATERMARK_SECRET = "development-only-watermark-secret-change-me"  # noqa: S105 - refused too
 # Words of example values (e.g. infra/compose.yaml's "change-me-to-32-or-more-...").
 _PLACEHOLDER = re.compile(r"change[-_ ]?me|placeholder|example|replace[-_ ]?me", re.IGNORECASE)
 
@@ -21,6 +22,11 @@ def _in_data_dir(name: str) -> Callable[[dict[str, Any]], Path]:
 
 
 _DERIVED = frozenset({"database_url", "public_url", "keys_dir", "storage_dir", "public_verify"})
+
+
+def _weak_secret(value: str, default: str) -> bool:
+    """The development default, too short, or an example value."""
+    return value == default or len(value) < 32 or bool(_PLACEHOLDER.search(value))
 
 
 class ConfigurationError(RuntimeError):
@@ -49,6 +55,11 @@ class Settings(BaseSettings):
     database_statement_timeout: float = Field(default=30.0, ge=0)
     database_lock_timeout: float = Field(default=10.0, ge=0)
     secret_key: str = DEFAULT_SECRET_KEY
+    # The key of the invisible watermark embedded in signed images is an HMAC of the asset id
+    # under this secret (registry/provenance/watermark.py): whoever knows it can forge a mark
+    # that the registry would recognise. Changing it leaves marks already embedded unreadable
+    # as keys (their fingerprints still match).
+    watermark_secret: str = DEFAULT_WATERMARK_SECRET
 
     # Identity of the service in tokens and manifests.
     issuer: str = "http://127.0.0.1:8000"
@@ -137,13 +148,14 @@ class Settings(BaseSettings):
         """Refuse development-only settings when ``env`` is production."""
         if self.env != "production":
             return
-        problems = []
-        if (
-            self.secret_key == DEFAULT_SECRET_KEY
-            or len(self.secret_key) < 32
-            or _PLACEHOLDER.search(self.secret_key)
-        ):
-            problems.append("REGISTRY_SECRET_KEY must be set to a secret of 32+ characters")
+        problems = [
+            f"REGISTRY_{name.upper()} must be set to a secret of 32+ characters"
+            for name, default in (
+                ("secret_key", DEFAULT_SECRET_KEY),
+                ("watermark_secret", DEFAULT_WATERMARK_SECRET),
+            )
+            if _weak_secret(getattr(self, name), default)
+        ]
         if self.public_verify and self.rate_limit_storage_uri.startswith("memory://"):
             problems.append(
                 "REGISTRY_RATE_LIMIT_STORAGE_URI must be shared storage (redis://...) when "

@@ -15,7 +15,12 @@ from pydantic import ValidationError
 import registry
 from registry import create_app
 from registry.keys.keyring import init_keys
-from registry.settings import DEFAULT_SECRET_KEY, ConfigurationError, Settings
+from registry.settings import (
+    DEFAULT_SECRET_KEY,
+    DEFAULT_WATERMARK_SECRET,
+    ConfigurationError,
+    Settings,
+)
 
 POSTGRES_URL = "postgresql+psycopg://registry@db.internal:5432/registry"
 STRONG_SECRET = "s" * 48
@@ -36,6 +41,7 @@ def production(tmp_path: Path, **overrides: Any) -> Settings:
         "data_dir": tmp_path / "data",
         "database_url": POSTGRES_URL,
         "secret_key": STRONG_SECRET,
+        "watermark_secret": "w" * 48,
         "c2pa_cert_chain": tmp_path / "chain.pem",
         "c2pa_private_key": tmp_path / "key.pem",
         **overrides,
@@ -205,6 +211,22 @@ def test_production_refuses_a_placeholder_secret_key(tmp_path: Path, secret: str
 
     with pytest.raises(ConfigurationError, match="REGISTRY_SECRET_KEY"):
         settings.check_production()
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [DEFAULT_WATERMARK_SECRET, "w" * 31, "change-me-to-32-or-more-random-characters"],
+)
+def test_production_refuses_a_weak_watermark_secret(tmp_path: Path, secret: str) -> None:
+    settings = production(tmp_path, watermark_secret=secret)
+
+    with pytest.raises(ConfigurationError, match="REGISTRY_WATERMARK_SECRET") as refused:
+        settings.check_production()
+    assert "REGISTRY_SECRET_KEY" not in str(refused.value)
+
+
+def test_production_accepts_a_watermark_secret_of_32_characters(tmp_path: Path) -> None:
+    production(tmp_path, watermark_secret="w" * 32).check_production()
 
 
 def test_production_refuses_per_process_rate_limits_for_public_verification(

@@ -13,11 +13,14 @@ process, and the parent, which also keeps the wall-clock deadline, reports the b
 exceeded and starts another helper. No core files are written.
 
 Messages (``Channel``), parent to helper: ``{"op": "read" | "sign", ...}`` (see ``_read`` and
-``_sign``), and ``{"op": "signature", ...}`` answering a ``callback`` (a KMS credential signs
-in the parent: the helper never sees that key). Helper to parent: ``{"kind": "result", ...}``
-(a manifest store as the raw payload), ``{"kind": "error", "error": "c2pa" | "signer" | "os" |
-"memory" | "internal", ...}`` and ``{"kind": "callback", "data": ...}``. Every answer carries
-``cpu``: the CPU seconds the call used.
+``_sign``), ``{"op": "provenance", ...}`` (marking and fingerprinting media:
+``registry.provenance.jobs``, whose libraries are loaded on the first such call, outside any
+limit, and counted in the baseline), and ``{"op": "signature", ...}`` answering a
+``callback`` (a KMS credential signs in the parent: the helper never sees that key). Helper
+to parent: ``{"kind": "result", ...}`` (a manifest store as the raw payload),
+``{"kind": "error", "error": "c2pa" | "signer" | "os" | "memory" | "internal", ...}`` and
+``{"kind": "callback", "data": ...}``. Every answer carries ``cpu``: the CPU seconds the call
+used.
 """
 
 from __future__ import annotations
@@ -100,8 +103,16 @@ def main() -> None:
     heap = malloc.tune()
     import c2pa  # after the malloc tuning: its allocations come from the tuned heap
 
+    # One call at a time: NumPy's BLAS needs no thread (nor the address space of its buffers).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     baseline = _address_space()
+    provenance_loaded = False
     while (request := channel.receive()) is not None:
+        if request.get("op") == "provenance" and not provenance_loaded:
+            from registry.provenance import jobs
+
+            jobs.load()
+            provenance_loaded, baseline = True, _address_space()
         started = _cpu_seconds()
         try:
             _apply_limits(request.get("limits", {}))
@@ -157,6 +168,10 @@ def _handle(c2pa: Any, channel: Channel, request: dict[str, Any]) -> dict[str, A
     if request["op"] == "sign":
         digest = _sign(c2pa, channel, request)
         return {"kind": "result", "digest": digest}
+    if request["op"] == "provenance":
+        from registry.provenance import jobs
+
+        return jobs.run(request)
     raise ValueError(f"unknown operation {request['op']!r}")
 
 

@@ -1,7 +1,8 @@
 """The names the registry's manifests use: assertion labels and vocabulary URIs.
 
-Signing writes them (``media.manifest``) and verification reads them (``verification``); this
-module is the one place both take them from.
+Signing writes them (``media.manifest``, ``provenance.softbinding``) and verification reads
+them (``verification``, ``provenance.recovery``); this module is the one place all take them
+from.
 """
 
 from __future__ import annotations
@@ -20,5 +21,9 @@ TRAINING_ENTRIES = (
     "cawg.data_mining",
     "cawg.ai_inference",
 )
+# C2PA soft bindings ("durable content credentials"): fingerprints and watermarks of the
+# content, and the action stating that a watermark was embedded (``provenance.softbinding``).
+SOFT_BINDING_LABEL = "c2pa.soft-binding"
+WATERMARKED_ACTION = "c2pa.watermarked"
 # IPTC digital source types: the prefix of every ``digitalSourceType`` URI.
 IPTC_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/"

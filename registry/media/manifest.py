@@ -20,6 +20,8 @@ from registry.c2pa.labels import (
     TRAINING_LABEL,
 )
 from registry.media.authorization import AuthorizedUse
+from registry.provenance.jobs import Provenance
+from registry.provenance.softbinding import soft_binding_assertions, watermarked_action
 
 REGISTRY_SOFTWARE = {"name": "Consent Registry", "version": "0.1.0"}
 
@@ -49,23 +51,21 @@ def training_use(uses: list[AuthorizedUse]) -> str:
     return "constrained"
 
 
-def _actions(facts: ManifestFacts) -> dict[str, Any]:
-    return {
-        "label": ACTIONS_LABEL,
-        "data": {
-            "actions": [
-                {
-                    "action": "c2pa.created",
-                    "digitalSourceType": IPTC_SOURCE_TYPE + facts.digital_source_type,
-                    "softwareAgent": {
-                        "name": facts.generator_name,
-                        "version": facts.generator_version,
-                    },
-                    "when": facts.created_at.isoformat(),
-                }
-            ]
-        },
-    }
+def _actions(facts: ManifestFacts, *, watermarked: bool) -> dict[str, Any]:
+    actions: list[dict[str, Any]] = [
+        {
+            "action": "c2pa.created",
+            "digitalSourceType": IPTC_SOURCE_TYPE + facts.digital_source_type,
+            "softwareAgent": {
+                "name": facts.generator_name,
+                "version": facts.generator_version,
+            },
+            "when": facts.created_at.isoformat(),
+        }
+    ]
+    if watermarked:
+        actions.append(watermarked_action(software_agent=REGISTRY_SOFTWARE))
+    return {"label": ACTIONS_LABEL, "data": {"actions": actions}}
 
 
 def _training(uses: list[AuthorizedUse]) -> dict[str, Any]:
@@ -125,15 +125,23 @@ def _disclosure(facts: ManifestFacts) -> dict[str, Any]:
     }
 
 
-def build_manifest(uses: list[AuthorizedUse], facts: ManifestFacts) -> dict[str, Any]:
-    """The manifest definition handed to the c2pa Builder."""
+def build_manifest(
+    uses: list[AuthorizedUse], facts: ManifestFacts, *, provenance: Provenance | None = None
+) -> dict[str, Any]:
+    """The manifest definition handed to the c2pa Builder; with ``provenance``, the
+    ``c2pa.watermarked`` action (when a mark was embedded) and the soft bindings."""
+    key = provenance.watermark_key if provenance else None
+    bindings = (
+        soft_binding_assertions(provenance.fingerprints, watermark_key=key) if provenance else []
+    )
     return {
         "claim_generator_info": [REGISTRY_SOFTWARE],
         "title": facts.title,
         "assertions": [
-            _actions(facts),
+            _actions(facts, watermarked=key is not None),
             _training(uses),
             _consent(uses, facts),
             _disclosure(facts),
+            *bindings,
         ],
     }

@@ -1,8 +1,10 @@
 """Signing media: authorize the cited grants, embed and sign the manifest, store, record.
 
 Three steps, so that no database lock is held while c2pa and storage work: ``plan_signing``
-reads (its transaction ends before the next step), ``sign_and_store`` touches no database,
-and ``record_signing`` checks the grants again under a lock and writes the asset.
+reads (its transaction ends before the next step), ``sign_and_store`` touches no database
+(an image gets its invisible watermark first, then every file its fingerprints, which the
+manifest records as soft bindings), and ``record_signing`` checks the grants again under a
+lock and writes the asset and its provenance codes (``provenance.index``).
 """
 
 from __future__ import annotations
@@ -21,12 +23,18 @@ from registry.db import utcnow
 from registry.ids import is_uuid, new_id
 from registry.intake.sniff import MediaFormat, sniff
 from registry.intake.spool import SpooledFile
+from registry.intake.structure import check_structure
 from registry.keys.c2pa_credential import C2paCredential
 from registry.media.authorization import AuthorizedUse, authorize_uses
 from registry.media.errors import MediaNotFound
 from registry.media.manifest import ManifestFacts, build_manifest
 from registry.media.models import MediaAsset
 from registry.media.schemas import MediaMetadata
+from registry.provenance import index
+from registry.provenance.errors import UndecodableMedia
+from registry.provenance.fingerprints import watermark_fingerprint
+from registry.provenance.jobs import Provenance, mark_and_fingerprint
+from registry.provenance.watermark import watermark_key
 from registry.storage import BlobStorage, StorageError, media_key
 
 log = logging.getLogger(__name__)
@@ -41,6 +49,7 @@ class Signing:
     registry_url: str
     thumbnails: bool
     presign_seconds: int  # how long a download URL of the store stays valid
+    watermark_secret: bytes  # keys the images' invisible watermarks (watermark_key)
 
 
 @dataclass(frozen=True)
@@ -57,10 +66,11 @@ class SigningPlan:
 
 @dataclass(frozen=True)
 class StoredMedia:
-    """A signed file, stored under ``key``."""
+    """A signed file, stored under ``key``, and the provenance its manifest binds."""
 
     key: str
     signed: SignResult
+    provenance: Provenance
 
 
 def plan_signing(
@@ -99,21 +109,39 @@ def plan_signing(
 def sign_and_store(
     plan: SigningPlan, *, signing: Signing, source: SpooledFile, workdir: Path
 ) -> StoredMedia:
-    """Embed and sign the manifest into a copy of ``source`` and store it (no database)."""
+    """Watermark (images) and fingerprint the content, embed and sign the manifest into a
+    copy of it, and store that (no database). The manifest's hash covers the marked pixels."""
     media_format = plan.media_format
+    # Files built to keep a decoder busy are refused before any is given them (sign_file
+    # checks its own input again: the marked copy).
+    check_structure(source.path, mime_type=media_format.mime_type)
+    try:
+        provenance = mark_and_fingerprint(
+            source=source.path,
+            dest=workdir / f"marked.{media_format.extension}",
+            kind=media_format.kind,
+            watermark_key=watermark_key(plan.facts.asset_id, signing.watermark_secret),
+        )
+    except UndecodableMedia:
+        # c2pa decides whether such a file can be signed, and refuses it as it always has
+        # (malformed-media); one it signs goes without soft bindings.
+        log.warning("signing a %s whose content cannot be decoded", media_format.mime_type)
+        provenance = Provenance.absent(source.path)
     dest = workdir / f"signed.{media_format.extension}"
     signed = sign_file(
-        source=source.path,
+        source=provenance.path,
         dest=dest,
         mime_type=media_format.mime_type,
-        manifest=build_manifest(plan.uses, plan.facts),
+        manifest=build_manifest(plan.uses, plan.facts, provenance=provenance),
         credential=signing.credential,
         thumbnails=signing.thumbnails,
     )
+    if provenance.path != source.path:
+        provenance.path.unlink(missing_ok=True)
     key = media_key(signed.sha256, media_format.extension)
     signing.storage.put_file(key, dest, media_format.mime_type)
     dest.unlink(missing_ok=True)
-    return StoredMedia(key, signed)
+    return StoredMedia(key, signed, provenance)
 
 
 def record_signing(
@@ -124,7 +152,8 @@ def record_signing(
     source: SpooledFile,
     now: datetime | None = None,
 ) -> MediaAsset:
-    """Check the grants again, holding them, and record the asset and its audit event.
+    """Check the grants again, holding them, and record the asset, its provenance codes (the
+    fingerprints and watermark key, in the same transaction) and its audit event.
 
     A revocation (or suspension, ...) that committed while the file was signed wins: its
     refusal is raised (the caller discards the stored file). The grants stay locked (shared)
@@ -163,6 +192,12 @@ def record_signing(
     )
     session.add(asset)
     session.flush()
+    marks = stored.provenance.watermark_key
+    index.add(
+        session,
+        asset.id,
+        [*stored.provenance.fingerprints, *([watermark_fingerprint(marks)] if marks else [])],
+    )
     record_event(
         session,
         org_id=plan.org_id,

@@ -6,9 +6,10 @@ list, entry 3):
 
 - **image**: the ISCC Image-Code of the picture, normalised as ``iscc-sdk`` does (EXIF
   orientation, transparency on white, uniform border trimmed, grey, 32x32 bicubic), plus the
-  code of centred crops that keep 93%, 86% and 79% of each side and, for a picture that is not
-  square, of its centred square: platforms crop, and a global hash of a crop is far from the
-  hash of the whole (measured: ``benchmarks/provenance_accuracy.py``). Each is a block with a
+  code of centred crops that keep 93%, 86% and 79% of each side, of crops anchored at each
+  corner that keep 94% and 88%, and, for a picture that is not square, of its centred square:
+  platforms crop, and a global hash of a crop is far from the hash of the whole (measured:
+  ``benchmarks/fingerprint_quality.py``). Each is a block with a
   ``region`` scope.
 - **audio**: the 256-bit ISCC Audio-Code of the Chromaprint features of the whole track
   (decoded with PyAV, fingerprinted by Debian's libchromaprint through ``pyacoustid``), as
@@ -61,6 +62,11 @@ Kind = Literal["image", "audio", "video"]
 
 # Fractions of each side removed (half on either side) by the crop variants of an image.
 IMAGE_CROPS = (0.07, 0.14, 0.21)
+# Fractions of each side removed at one end by the corner crop variants (anchored at each of
+# the four corners): a copy cut by 10% from its left and top was 0/40 by the centred crops
+# alone, 100% with these (benchmarks/fingerprint_quality.py).
+CORNER_CROPS = (0.06, 0.12)
+_CORNERS = {"top left": (1, 1), "top right": (0, 1), "bottom left": (1, 0), "bottom right": (0, 0)}
 SQUARE_CROP_ASPECT = 1.1  # a picture at least this much wider than high (or v.v.)
 WORKING_SIDE = 1024  # crop variants are computed on a copy at most this large
 MIN_CONTRAST = 8  # grey levels between the darkest and lightest normalised pixel
@@ -72,6 +78,7 @@ MIN_AUDIO_FEATURES = 24
 MIN_DISTINCT_FEATURES = 4  # silence gives one feature over and over
 MAX_AUDIO_SECONDS = 3 * 3600  # decoding stops there (bounds the work on a huge file)
 SHIFTS = (-910, -455, 455, 910)  # audio variants, in samples at 11025 Hz (about 41 / 83 ms)
+TRIMS = (0.05, 0.10)  # audio variants: this share of the features cut at either end
 
 FRAME_STEP_SECONDS = 1.0
 MAX_FRAMES = 120  # a longer video is sampled every duration/MAX_FRAMES seconds
@@ -204,6 +211,17 @@ def picture_fingerprints(picture: Image.Image) -> list[Fingerprint]:
             *(round(v * 100, 2) for v in (removed / 2, removed / 2, 1 - removed, 1 - removed))
         )
         _append(result, working.crop(box), Scope(region=region), f"crop {removed:.0%}")
+    for removed in CORNER_CROPS:
+        keep_w, keep_h = round(width * (1 - removed)), round(height * (1 - removed))
+        for corner, (from_left, from_top) in _CORNERS.items():
+            left = width - keep_w if from_left else 0
+            top = height - keep_h if from_top else 0
+            region = Region(
+                round(removed * 100 * from_left, 2), round(removed * 100 * from_top, 2),
+                round((1 - removed) * 100, 2), round((1 - removed) * 100, 2),
+            )  # fmt: skip
+            box = (left, top, left + keep_w, top + keep_h)
+            _append(result, working.crop(box), Scope(region=region), f"{corner} {removed:.0%}")
     aspect = max(width, height) / min(width, height)
     if aspect >= SQUARE_CROP_ASPECT:
         side = min(width, height)
@@ -269,20 +287,36 @@ def _normalize(picture: Image.Image) -> list[int]:
 def audio_fingerprints(path: Path) -> list[Fingerprint]:
     """The ISCC Audio-Code of the first audio stream, or [] when it is too short or silent.
 
-    Besides the code of the sound as it is, the codes of the sound shifted by ``SHIFTS``
-    (variants, for the index only): an encoder's priming delay (AAC adds 1024 samples, 23 ms)
-    moves every Chromaprint frame, and a probe is then closer to one of the shifted codes.
+    Besides the code of the sound as it is, variants for the index only:
+
+    - the codes of the sound shifted by ``SHIFTS``: an encoder's priming delay (AAC adds 1024
+      samples, 23 ms) moves every Chromaprint frame, and a probe is then closer to one of the
+      shifted codes;
+    - the codes of the sound trimmed by ``TRIMS`` at its end, and at its start (shifted too:
+      a cut falls anywhere in a Chromaprint frame): the code hashes the whole track and its
+      quarters, so a copy cut by 10% was 31-46 bits from the original (of 256; threshold 22)
+      and 0-16 from the nearest trimmed variant (benchmarks/fingerprint_quality.py). They
+      are subsets of the features already computed: no more decoding.
     """
     by_shift = chromaprint_features(path, shifts=(0, *SHIFTS))
     main = audio_digest(by_shift[0])
     if main is None:
         return []
     result = [Fingerprint(ALG, "audio", main)]
-    for shift in SHIFTS:
-        digest = audio_digest(by_shift[shift])
-        if digest is not None:
-            millis = round(shift * 1000 / CHROMAPRINT_RATE)
-            result.append(Fingerprint(ALG, "audio", digest, variant=f"shift {millis:+d} ms"))
+    for shift in (0, *SHIFTS):
+        features = by_shift[shift]
+        millis = round(shift * 1000 / CHROMAPRINT_RATE)
+        named = f" shift {millis:+d} ms" if shift else ""
+        renditions = [] if not shift else [(f"shift {millis:+d} ms", features)]
+        for trim in TRIMS:
+            cut = int(len(features) * trim)
+            renditions.append((f"trim start {trim:.0%}{named}", features[cut:]))
+            if not shift:
+                renditions.append((f"trim end {trim:.0%}", features[: len(features) - cut]))
+        for variant, subset in renditions:
+            digest = audio_digest(subset)
+            if digest is not None:
+                result.append(Fingerprint(ALG, "audio", digest, variant=variant))
     return result
 
 
@@ -299,7 +333,7 @@ def chromaprint_features(
     """The raw Chromaprint fingerprint of the first audio stream for each shift (samples at
     11025 Hz: positive delays the sound by that much silence, negative drops its start);
     empty lists when there is no audio stream or under a second of it."""
-    chromaprint = _chromaprint()
+    chromaprint = chromaprint_module()
     import av
 
     printers = {shift: chromaprint.Fingerprinter() for shift in shifts}
@@ -351,7 +385,7 @@ def _feed(printers: dict[int, Any], chunk: Any, fed: int, budget: int) -> int:
     return fed + samples
 
 
-def _chromaprint() -> Any:
+def chromaprint_module() -> Any:
     try:
         import chromaprint
     except ImportError as exc:  # pyacoustid raises ImportError when libchromaprint is missing

@@ -16,8 +16,8 @@ rows, a 16-bit one ~76; for the image threshold 8, four 16-bit chunks (rho = 2) 
 The same SQL runs on SQLite and PostgreSQL (the chunk values go as one parameter per
 position: an ``integer[]`` on PostgreSQL, a JSON array read by ``json_each`` on SQLite); no
 extension, no in-process index to rebuild. Thresholds (``MAX_DISTANCE``) come from
-``benchmarks/provenance_accuracy.py``; latencies at 10^4..10^6 assets from
-``benchmarks/provenance_lookup.py``.
+``benchmarks/fingerprint_quality.py``; latencies at 10^4..10^6 assets from
+``benchmarks/fingerprint_lookup.py``.
 
 ``add`` and ``remove`` write through the caller's session or connection and never commit.
 """
@@ -43,7 +43,7 @@ CHUNK_WIDTHS = (22, 21, 21)  # bits of c0, c1, c2, from the code's high bits dow
 CHUNKS = len(CHUNK_WIDTHS)
 
 # Largest Hamming distance (of 64 bits) at which a code still counts as the same content,
-# per family. Chosen from measured precision and recall (benchmarks/provenance_accuracy.py,
+# per family. Chosen from measured precision and recall (benchmarks/fingerprint_quality.py,
 # see docs in the report of issue #11); a watermark key is exact (its check bytes held).
 MAX_DISTANCE: dict[str, int] = {
     "image": 8,  # of 64 bits

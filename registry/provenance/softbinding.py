@@ -16,7 +16,7 @@ algorithm; c2pa numbers repeated labels itself (``c2pa.soft-binding__1``). A reg
   the ``c2pa.watermarked`` action (``watermarked_action``), as C2PA asks when a watermark
   is embedded for a soft binding.
 
-Labels belong in ``registry/c2pa/labels.py`` once this is wired in; they are here until then.
+The labels are in ``registry/c2pa/labels.py`` with every other label of the manifest.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import base64
 from collections.abc import Iterable
 from typing import Any
 
+from registry.c2pa.labels import SOFT_BINDING_LABEL, WATERMARKED_ACTION
 from registry.provenance.fingerprints import (
     ALG,
     WATERMARK_ALG,
@@ -33,8 +34,6 @@ from registry.provenance.fingerprints import (
     watermark_fingerprint,
 )
 
-SOFT_BINDING_LABEL = "c2pa.soft-binding"
-WATERMARKED_ACTION = "c2pa.watermarked"
 LISTED_ALGS = frozenset({ALG})  # the algorithms used here that the list names
 
 _NAMES = {

@@ -2,7 +2,7 @@
 
 The embedding is blind-watermark's (``WaterMarkCore``: Haar DWT, 4x4 block DCT, quantised
 singular values, every bit repeated over the blocks of all three YUV channels). Two things
-are added around it, both measured in ``benchmarks/provenance_accuracy.py``:
+are added around it, both measured in ``benchmarks/fingerprint_quality.py``:
 
 - **Scale**: the mark is embedded in a copy scaled to ``CANONICAL_SIDE`` pixels on its
   shorter side, and the difference is scaled back up and added to the full picture.

@@ -296,3 +296,37 @@ def grant_citations(report: ManifestReport) -> list[dict[str, Any]] | None:
         return None
     grants = data.get("grants")
     return [g for g in grants if isinstance(g, dict)] if isinstance(grants, list) else []
+
+
+def provenance(report: ManifestReport, *, tried: bool, method: str | None) -> Check:
+    """Was a file without intact credentials recognised by its watermark or fingerprints?"""
+    if report.has_manifest and not _integrity_failures(report):
+        return Check(
+            check="provenance",
+            status="pass",
+            code="provenance.in_manifest",
+            message="The file's provenance is in its own intact content credentials.",
+        )
+    if method is not None:
+        found_by = "watermark matches" if method == "watermark" else "fingerprints match"
+        return Check(
+            check="provenance",
+            status="warn",
+            code="provenance.recovered",
+            message=f"The file's content credentials are missing or broken, but its {found_by} "
+            "media this registry signed.",
+        )
+    if tried:
+        return Check(
+            check="provenance",
+            status="not_applicable",
+            code="provenance.no_match",
+            message="No media registered here has this file's watermark or fingerprints.",
+        )
+    return Check(
+        check="provenance",
+        status="not_applicable",
+        code="provenance.not_needed",
+        message="The registry knows the file's exact bytes: no watermark or fingerprint "
+        "lookup was needed.",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,6 +19,7 @@ CheckName = Literal[
     "regulatory_eu",
     "regulatory_cn",
     "regulatory_ca_sb942",
+    "provenance",
 ]
 Status = Literal["pass", "warn", "fail", "not_applicable"]
 Verdict = Literal["pass", "warn", "fail"]
@@ -62,6 +64,48 @@ class KnownAsset(BaseModel):
     generator: dict[str, str]
 
 
+class RecoveredGrant(BaseModel):
+    grant_id: str
+    status_now: str = Field(
+        description="active, revoked, suspended, superseded, expired, not_yet_valid, or "
+        "unknown for a grant no longer in the registry"
+    )
+    status_url: str
+
+
+class RecoveredAsset(BaseModel):
+    """A registered asset a file without intact credentials matched, and what its manifest
+    says. No personal data: ``media_url`` only for the organization that signed it."""
+
+    asset_id: str
+    manifest_id: str = Field(description="The label of the manifest the registry signed")
+    similarity: float = Field(
+        description="1.0 for a watermark; 1 - distance/bits for a fingerprint; for video, the "
+        "share of the file's frames that matched"
+    )
+    alg: str = Field(description="Soft-binding algorithm, e.g. io.iscc.v0")
+    unit: str = Field(description="What matched: image, audio, video-frame or watermark")
+    distance: int = Field(description="Hamming distance of the closest code")
+    at_ms: int | None = Field(description="Where in the asset the closest frame lies (video)")
+    ai_generated: bool = Field(description="What the registered manifest discloses")
+    digital_source_type: str
+    generator: dict[str, str]
+    created_at: datetime
+    manifest_url: str = Field(description="Download the registered manifest (application/c2pa)")
+    media_url: str | None = Field(
+        default=None, description="The signed file, for the organization that signed it"
+    )
+    consent_in_force: bool = Field(description="Every grant the asset cites is active now")
+    grants: list[RecoveredGrant]
+
+
+class Recovered(BaseModel):
+    """How a file whose label was stripped or broken was recognised, and as what."""
+
+    method: Literal["watermark", "fingerprint"]
+    matches: list[RecoveredAsset]
+
+
 class VerifyResult(BaseModel):
     verdict: Verdict
     summary: str
@@ -69,8 +113,13 @@ class VerifyResult(BaseModel):
     checks: list[Check]
     manifest: ManifestSummary | None
     grants: list[GrantVerdict]
-    recovered_from: Literal["source_hash", "signed_hash"] | None
+    recovered_from: Literal["source_hash", "signed_hash", "watermark", "fingerprint"] | None
     known_asset: KnownAsset | None = None
+    recovered: Recovered | None = Field(
+        default=None,
+        description="Registered media this file matched by its watermark or fingerprints, "
+        "when it carries no manifest (or a broken one) and its bytes are not known",
+    )
     sha256: str
     mime_type: str
 

@@ -1,4 +1,9 @@
-"""Verifying a file: read its manifest, check it, and look up what the registry knows."""
+"""Verifying a file: read its manifest, check it, and look up what the registry knows.
+
+A file without a manifest whose bytes the registry does not know, or one whose manifest is
+broken, is looked up by its watermark and fingerprints (``provenance.recovery``): a match is
+reported in ``recovered`` and the ``provenance`` check warns (never passes).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from registry.db import utcnow
 from registry.intake.sniff import sniff
 from registry.intake.spool import SpooledFile
 from registry.media.models import MediaAsset
+from registry.provenance.recovery import Recovery, recover_file
 from registry.verification import checks
 from registry.verification.consent_checks import (
     ConsentFinding,
@@ -26,6 +32,9 @@ from registry.verification.schemas import (
     Check,
     KnownAsset,
     ManifestSummary,
+    Recovered,
+    RecoveredAsset,
+    RecoveredGrant,
     VerifyResult,
 )
 from registry.verification.summary import summarize
@@ -108,10 +117,52 @@ def _claims(
     return checks.grant_citations(report)
 
 
+def _recovered(recovery: Recovery, viewer_org_id: str | None) -> Recovered | None:
+    """The ``recovered`` block: nothing personal; the signed file's link for its owner only."""
+    if recovery.method is None:
+        return None
+    return Recovered(
+        method=recovery.method,
+        matches=[
+            RecoveredAsset(
+                asset_id=found.asset.id,
+                manifest_id=found.asset.manifest_id,
+                similarity=found.match.similarity,
+                alg=found.match.alg,
+                unit=found.match.unit,
+                distance=found.match.distance,
+                at_ms=found.match.at_ms,
+                ai_generated=True,  # every manifest the registry signs discloses it
+                digital_source_type=found.asset.digital_source_type,
+                generator=found.asset.generator,
+                created_at=found.asset.created_at,
+                manifest_url=f"/manifests/{found.asset.manifest_id}",
+                media_url=f"/v1/media/{found.asset.id}"
+                if viewer_org_id is not None and viewer_org_id == found.asset.org_id
+                else None,
+                consent_in_force=found.consent_in_force,
+                grants=[
+                    RecoveredGrant(
+                        grant_id=g.grant_id, status_now=g.status_now, status_url=g.status_url
+                    )
+                    for g in found.grants
+                ],
+            )
+            for found in recovery.matches
+        ],
+    )
+
+
 def verify_file(
-    session: Session, *, verifier: Verifier, source: SpooledFile, now: datetime | None = None
+    session: Session,
+    *,
+    verifier: Verifier,
+    source: SpooledFile,
+    now: datetime | None = None,
+    viewer_org_id: str | None = None,
 ) -> VerifyResult:
-    """The verdict on one file (only read: nothing is stored)."""
+    """The verdict on one file (only read: nothing is stored). ``viewer_org_id`` is the
+    caller's organization (None: anonymous), which alone sees links to its own media."""
     now = now or utcnow()
     media_format = sniff(source.path)
     report = read_manifest(
@@ -121,6 +172,12 @@ def verify_file(
         allow_network=verifier.allow_network,
     )
     asset, recovered_from = _known_asset(session, report, source.sha256)
+    recovery: Recovery | None = None
+    broken = report.has_manifest and checks.integrity(report).status == "fail"
+    if broken or (not report.has_manifest and recovered_from is None):
+        recovery = recover_file(session, path=source.path, kind=media_format.kind, now=now)
+        if recovery.matches and not report.has_manifest:
+            asset, recovered_from = recovery.matches[0].asset, recovery.method
     recovered = recovered_from is not None
     labelled = checks.is_ai_generated(report)  # a recovered file has no manifest, no label
     ai = labelled or recovered
@@ -151,6 +208,9 @@ def verify_file(
         checks.regulatory_eu(ai=labelled),
         checks.regulatory_cn(report, ai=labelled),
         checks.regulatory_ca_sb942(report, ai=labelled),
+        checks.provenance(
+            report, tried=recovery is not None, method=recovery.method if recovery else None
+        ),
     ]
     statuses = {c.status for c in results}
     verdict = "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
@@ -162,6 +222,7 @@ def verify_file(
         manifest=summary,
         grants=[f.verdict for f in findings],
         recovered_from=recovered_from,  # type: ignore[arg-type]
+        recovered=_recovered(recovery, viewer_org_id) if recovery else None,
         known_asset=KnownAsset(
             id=asset.id,
             sha256=asset.sha256,

@@ -16,6 +16,13 @@ def summarize(
         )
     if verdict == "fail" and by_name["consent"].status == "fail":
         return by_name["consent"].message.replace("this file", "the file")
+    provenance = by_name.get("provenance")
+    if provenance and provenance.status == "warn" and by_name["manifest_present"].status != "pass":
+        return (
+            "This file carries no content credentials, but the registry recognises its "
+            "content as AI-generated media it signed: the label was removed, and the file may "
+            "have been re-encoded, resized or cropped since."
+        )
     if by_name["manifest_present"].code == "manifest.stripped":
         return (
             "The AI label was removed from this file, but the registry recognises it as "

@@ -84,7 +84,9 @@ def _verify_request() -> VerifyResult:
     org_id = _authorize()
     with _anonymous_spending(org_id) as received, _received_file(org_id) as source:
         received.size = source.size
-        return services.verify_file(get_session(), verifier=app_state().verifier, source=source)
+        return services.verify_file(
+            get_session(), verifier=app_state().verifier, source=source, viewer_org_id=org_id
+        )
 
 
 @bp.post("/v1/verify")

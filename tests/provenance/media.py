@@ -1,12 +1,15 @@
 """Media with structure for the provenance tests and benchmarks, and the transforms platforms
 apply to it. Everything is generated (Pillow, NumPy, PyAV's bundled FFmpeg): no fixtures.
 
-- ``scene``: a picture of random shapes over a gradient with a little noise (not flat);
+- ``scene``: a picture of random shapes over a gradient with a little noise (not flat), the
+  same for the same seed whatever ran before;
 - ``synth_audio``: tones, chirps, chords and noise bursts of random lengths;
 - ``make_video``: a panning background with moving discs, H.264 in MP4 or MOV, with or
   without a soundtrack;
 - transforms: half size at JPEG quality 70, crops, WAV to 128 kbps MP3 (or other codecs),
-  a video re-encoded at another bitrate (and size).
+  a video re-encoded at another bitrate or CRF (and size, or cropped);
+- ``strip_metadata``: the same content without its metadata (a JPEG's or PNG's extra
+  segments and chunks dropped byte for byte, a WAV or MP4 remuxed), as upload pipelines do.
 """
 
 from __future__ import annotations
@@ -58,7 +61,10 @@ def scene(seed: int, size: tuple[int, int] = (768, 512)) -> Image.Image:
                 (rng.randrange(width), rng.randrange(height)) for _ in range(rng.randint(3, 6))
             ]
             draw.polygon(points, fill=colour)
-    noise = Image.effect_noise(size, rng.uniform(10, 40)).convert("RGB")
+    # Seeded noise: Pillow's effect_noise draws from C's rand(), whose state depends on
+    # every earlier call in the process, so a picture changed with the order tests ran in.
+    grain = np.random.default_rng(seed).normal(128, rng.uniform(10, 40), (height, width))
+    noise = Image.fromarray(np.clip(grain, 0, 255).astype(np.uint8), "L").convert("RGB")
     picture = Image.blend(picture, noise, 0.12)
     return picture.filter(ImageFilter.GaussianBlur(rng.uniform(0, 1.5)))
 
@@ -137,6 +143,7 @@ WATERMARK_TRANSFORMS: dict[str, Callable[[Image.Image], Image.Image]] = {
     "rotate 1 degree": lambda p: p.rotate(1, resample=Image.Resampling.BICUBIC),
     "centre crop 2%": lambda p: centre_crop(p, 0.02),
     "centre crop 10%": lambda p: centre_crop(p, 0.10),
+    "corner crop 10%": lambda p: corner_crop(p, 0.10),
 }
 
 
@@ -176,13 +183,17 @@ def write_audio(
     rate: int = AUDIO_RATE,
     codec: str | None = None,
     bitrate: int | None = None,
+    title: str | None = None,
 ) -> Path:
-    """Encode mono int16 samples; the codec follows the extension unless given."""
+    """Encode mono int16 samples; the codec follows the extension unless given; ``title``
+    goes into the container's metadata (a WAV's LIST/INFO chunk)."""
     codec = (
         codec
         or {".wav": "pcm_s16le", ".mp3": "libmp3lame", ".flac": "flac", ".m4a": "aac"}[path.suffix]
     )
     with av.open(str(path), "w") as out:
+        if title:
+            out.metadata["title"] = title
         stream = out.add_stream(codec, rate=rate)
         stream.layout = "mono"  # type: ignore[union-attr]
         if bitrate:
@@ -287,20 +298,34 @@ def make_video(
 
 
 def reencode_video(
-    src: Path, dst: Path, *, bitrate: int, size: tuple[int, int] | None = None
+    src: Path,
+    dst: Path,
+    *,
+    bitrate: int | None = None,
+    crf: int | None = None,
+    size: tuple[int, int] | None = None,
+    crop: float = 0.0,
 ) -> Path:
-    """The video of ``src`` encoded again (H.264 at ``bitrate``, optionally resized), with its
+    """The video of ``src`` encoded again (H.264 at ``bitrate`` or ``crf``; ``crop`` of its
+    width and height cut away, half on each side, then optionally resized), with its
     soundtrack re-encoded as AAC at 96 kbps."""
     with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
         vin = inp.streams.video[0]
+        dx, dy = int(vin.width * crop / 2), int(vin.height * crop / 2)
+        box = (dx, dy, vin.width - dx, vin.height - dy)
+        natural = ((box[2] - box[0]) // 2 * 2, (box[3] - box[1]) // 2 * 2)
         video = out.add_stream("libx264", rate=vin.average_rate)
-        video.width, video.height = size or (vin.width, vin.height)  # type: ignore[union-attr]
+        video.width, video.height = size or natural  # type: ignore[union-attr]
         video.pix_fmt = "yuv420p"  # type: ignore[union-attr]
-        video.bit_rate = bitrate
+        if bitrate:
+            video.bit_rate = bitrate
+        if crf is not None:
+            video.options = {"crf": str(crf)}
         for frame in inp.decode(vin):
             picture = frame.to_image()
-            if size:
-                picture = picture.resize(size, Image.Resampling.BICUBIC)
+            if crop:
+                picture = picture.crop(box)
+            picture = picture.resize(size or natural, Image.Resampling.BICUBIC)
             for packet in video.encode(av.VideoFrame.from_image(picture)):  # type: ignore[union-attr]
                 out.mux(packet)
         for packet in video.encode(None):  # type: ignore[union-attr]
@@ -328,6 +353,56 @@ def reencode_video(
             out.mux(packet)
     with_sound.replace(dst)
     return dst
+
+
+def remux(src: Path, dst: Path) -> Path:
+    """The streams of ``src`` copied packet for packet into a new container (``dst``'s
+    extension): the content as it was, the container's metadata (a C2PA box or chunk) gone."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        streams = {
+            s.index: out.add_stream_from_template(s)
+            for s in inp.streams
+            if s.type in ("audio", "video")
+        }
+        for packet in inp.demux(*[inp.streams[i] for i in streams]):
+            if packet.dts is None:
+                continue
+            packet.stream = streams[packet.stream.index]
+            out.mux(packet)
+    return dst
+
+
+_JPEG_KEPT = {0xE0, 0xDB, 0xC0, 0xC1, 0xC2, 0xC4, 0xDD}  # APP0, tables, frame headers, DRI
+
+
+def strip_metadata(src: Path, dst: Path) -> Path:
+    """``src`` without metadata: a JPEG keeps only the segments its picture needs (APPn,
+    COM and the rest dropped), a PNG only its critical chunks; audio and video are remuxed."""
+    data = src.read_bytes()
+    if data.startswith(b"\xff\xd8"):
+        out, pos = bytearray(b"\xff\xd8"), 2
+        while pos < len(data):
+            marker = data[pos + 1]
+            if marker == 0xDA:  # start of scan: the picture itself, to the end
+                out += data[pos:]
+                break
+            length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+            if marker in _JPEG_KEPT:
+                out += data[pos : pos + 2 + length]
+            pos += 2 + length
+        dst.write_bytes(bytes(out))
+        return dst
+    if data.startswith(b"\x89PNG"):
+        out, pos = bytearray(data[:8]), 8
+        while pos < len(data):
+            length = int.from_bytes(data[pos : pos + 4], "big")
+            kind = data[pos + 4 : pos + 8]
+            if kind in (b"IHDR", b"PLTE", b"IDAT", b"IEND"):
+                out += data[pos : pos + 12 + length]
+            pos += 12 + length
+        dst.write_bytes(bytes(out))
+        return dst
+    return remux(src, dst)
 
 
 def _layout(stream: av.audio.stream.AudioStream) -> str:

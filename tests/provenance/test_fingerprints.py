@@ -50,6 +50,8 @@ def frame_share(probe: list[Fingerprint], stored: list[Fingerprint]) -> float:
         "centre crop 10%",
         "centre crop 20%",
         "square crop",
+        "corner crop 5%",
+        "corner crop 10%",
     ],
 )
 def test_a_transformed_picture_matches_its_original(transform: str) -> None:
@@ -77,7 +79,14 @@ def test_every_image_format_gets_image_codes(media_dir: Path, fmt: str, ext: str
     prints = fingerprint(path, "image")
 
     assert prints[0].unit == "image" and prints[0].variant is None and prints[0].alg == ALG
-    assert {fp.variant for fp in prints[1:]} == {"crop 7%", "crop 14%", "crop 21%", "square crop"}
+    corners = {
+        f"{corner} {share}"
+        for corner in ("top left", "top right", "bottom left", "bottom right")
+        for share in ("6%", "12%")
+    }
+    assert {fp.variant for fp in prints[1:]} == {
+        "crop 7%", "crop 14%", "crop 21%", "square crop", *corners
+    }  # fmt: skip
     assert all(fp.scope.region is not None for fp in prints[1:])
     assert prints[0].iscc.startswith("ISCC:EE")  # Content-Code, Image
     assert ic.iscc_validate(prints[0].iscc, strict=True)
@@ -157,12 +166,14 @@ def test_every_audio_format_gets_an_audio_code(media_dir: Path, ext: str) -> Non
 
     prints = fingerprint(path, "audio")
 
+    shifted = [
+        [f"shift {ms} ms", f"trim start 5% shift {ms} ms", f"trim start 10% shift {ms} ms"]
+        for ms in ("-83", "-41", "+41", "+83")
+    ]
     assert [fp.variant for fp in prints] == [
         None,
-        "shift -83 ms",
-        "shift -41 ms",
-        "shift +41 ms",
-        "shift +83 ms",
+        *("trim start 5%", "trim end 5%", "trim start 10%", "trim end 10%"),
+        *(variant for variants in shifted for variant in variants),
     ]
     assert prints[0].iscc.startswith("ISCC:EI")  # Content-Code, Audio
 

@@ -1,5 +1,5 @@
 """The watermark: round trip in every image format, survival of the transforms it is
-claimed to survive (benchmarks/provenance_accuracy.py measures the rest), no key from
+claimed to survive (benchmarks/fingerprint_quality.py measures the rest), no key from
 unmarked pictures, refusals."""
 
 from __future__ import annotations
