@@ -115,13 +115,12 @@ def _result(session: Session, found: Iterable[Match], max_results: int) -> SoftB
         best[match.asset_id] = max(best.get(match.asset_id, 0.0), match.similarity)
     if not best:
         return SoftBindingQueryResult(matches=[])
-    labels = dict(
-        session.execute(
-            sa.select(col(MediaAsset.id), col(MediaAsset.manifest_id)).where(
-                col(MediaAsset.id).in_(best)
-            )
-        ).tuples()
+    rows = session.execute(
+        sa.select(col(MediaAsset.id), col(MediaAsset.manifest_id)).where(
+            col(MediaAsset.id).in_(best)
+        )
     )
+    labels = {str(asset_id): str(label) for asset_id, label in rows}
     matches = sorted(
         (
             SoftBindingMatch(manifestId=labels[asset_id], similarityScore=round(score * 100))
