@@ -7,9 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import c2pa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from registry.keys.c2pa_credential import create_dev_credential
 from registry.provenance.fingerprints import ALG, WATERMARK_ALG
 from tests.factories import Studio, assert_problem
 from tests.softbinding_api.conftest import Registered, post_file, reencoded, unrelated
@@ -79,6 +81,52 @@ def test_a_reencoded_copy_without_watermark_is_found_by_its_fingerprint(
     assert result["match"]["alg"] == ALG
     assert 0.875 <= result["match"]["similarity"] <= 1.0  # within 8 of 64 bits
     assert result["manifest_id"] == unmarked.manifest_id
+
+
+def edited_elsewhere(parent: Path, dest: Path, keys: Path) -> Path:
+    """``parent`` opened and re-signed by another C2PA tool: our manifest becomes the
+    ingredient of its new active manifest (different bytes, our manifest intact)."""
+    credential = create_dev_credential(keys, label="editor").credential
+    signer = c2pa.Signer.from_info(
+        c2pa.C2paSignerInfo(
+            alg=credential.alg,
+            sign_cert=credential.cert_chain_pem,
+            private_key=credential.private_key_pem,
+            ta_url=None,
+        )
+    )
+    opened = {"action": "c2pa.opened", "parameters": {"ingredientIds": ["parent"]}}
+    definition = {
+        "claim_generator_info": [{"name": "Editor", "version": "1"}],
+        "title": "edited",
+        "assertions": [{"label": "c2pa.actions", "data": {"actions": [opened]}}],
+    }
+    with c2pa.Builder(definition) as builder:
+        with parent.open("rb") as stream:
+            ingredient = {"title": "parent", "relationship": "parentOf", "label": "parent"}
+            builder.add_ingredient(ingredient, "image/jpeg", stream)
+        with parent.open("rb") as source, dest.open("w+b") as out:
+            builder.sign(signer, "image/jpeg", source, out)
+    return dest
+
+
+def test_a_registry_manifest_kept_as_ingredient_is_recognised(
+    client: FlaskClient, unmarked: Registered, work: Path
+) -> None:
+    edited = edited_elsewhere(unmarked.path, work / "edited.jpg", work / "keys")
+    result = screen(client, edited)
+    assert result["registered"] is True
+    assert result["match"] == {"method": "manifest", "alg": None, "similarity": 1.0}
+    assert result["manifest_id"] == unmarked.manifest_id
+    # Changed after it was signed: the store fails its integrity check and is not trusted;
+    # the picture is still found by its content.
+    tampered = work / "tampered.jpg"
+    data = bytearray(edited.read_bytes())
+    data[-10] ^= 0xFF
+    tampered.write_bytes(bytes(data))
+    again = screen(client, tampered)
+    assert again["match"]["method"] == "fingerprint"
+    assert again["manifest_id"] == unmarked.manifest_id
 
 
 def test_an_unrelated_file_is_not_registered(
