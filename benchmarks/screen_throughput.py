@@ -95,6 +95,7 @@ def main() -> int:
             copy = work / "copy.jpg"
             with Image.open(signed) as picture:
                 picture.convert("RGB").resize((500, 500)).save(copy, "JPEG", quality=70)
+            sizes = signed.stat().st_size, copy.stat().st_size
             workers = worker_pids(server.process.pid)
             counters = (partial(tree_usage, workers), partial(quiet_tree_usage, workers))
             with httpx.Client(base_url=server.base_url, timeout=600) as http:
@@ -136,8 +137,7 @@ def main() -> int:
                     )
     print()
     print(
-        f"1 MP JPEG ({signed.stat().st_size / 1000:.0f} kB signed, copy {copy.stat().st_size / 1000:.0f}"
-        f" kB); 2 gunicorn workers x 4 threads, PostgreSQL, loopback; medians of {args.runs} "
+        f"1 MP JPEG ({sizes[0] / 1000:.0f} kB signed, copy {sizes[1] / 1000:.0f} kB); 2 gunicorn workers x 4 threads, PostgreSQL, loopback; medians of {args.runs} "
         f"interleaved runs of {args.batch} requests, per request"
     )
     header = f"{'mode':<13}{'wall ms':>9}{'CPU ms':>9}{'(c2pa)':>9}{'CPU / verify':>14}"
