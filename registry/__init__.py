@@ -28,7 +28,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.media import views as media_views
     from registry.media.services import Signing
     from registry.ratelimit import AddressCostLimit, AddressRateLimit, AnonymousVerifyCost
+    from registry.screening import views as screening_views
     from registry.settings import ConfigurationError
+    from registry.softbinding_api import views as softbinding_views
     from registry.state import EXTENSION, AppState, state_of
     from registry.storage import StorageUnavailable, build_storage
     from registry.verification import views as verification_views
@@ -144,6 +146,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         audit_views.bp,
         media_views.bp,
         verification_views.bp,
+        screening_views.bp,
+        softbinding_views.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -1,4 +1,5 @@
-"""Python client for pipelines: sign generated media and fetch the signed file.
+"""Python client for pipelines: sign generated media and fetch the signed file; verify or
+screen (platforms) a file.
 
 with RegistryClient("https://registry.example", client_id, client_secret) as registry:
     asset = registry.sign_media("take-1.wav", grants=[GrantCitation(...)], generator="Forge@2.1")
@@ -226,6 +227,14 @@ class RegistryClient:
         """The registry's verdict on a file (see the VerifyResult schema); nothing is stored."""
         response = self._post_file(
             "/v1/verify", Path(path), progress=progress, auth=self._credentials[0] is not None
+        )
+        return response.json()  # type: ignore[no-any-return]
+
+    def screen_media(self, path: str | Path, *, progress: Progress | None = None) -> dict[str, Any]:
+        """Is the file registered synthetic media, and is its consent in force now? (see the
+        ScreenResult schema: ``registered``, ``consent``, ``match``...); nothing is stored."""
+        response = self._post_file(
+            "/v1/screen", Path(path), progress=progress, auth=self._credentials[0] is not None
         )
         return response.json()  # type: ignore[no-any-return]
 

@@ -4,7 +4,7 @@ from registry.audit.models import AuditCheckpoint, AuditEvent
 from registry.auth.models import ApiClient, Organization
 from registry.consent.models import ConsentGrant, Subject
 from registry.idempotency import IdempotencyRecord
-from registry.media.models import MediaAsset
+from registry.media.models import ManifestStore, MediaAsset
 from registry.provenance.models import ProvenanceCode
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "AuditEvent",
     "ConsentGrant",
     "IdempotencyRecord",
+    "ManifestStore",
     "MediaAsset",
     "Organization",
     "ProvenanceCode",

@@ -25,6 +25,7 @@ answers that were not a 4xx.
 
 from __future__ import annotations
 
+import base64
 import copy
 import itertools
 import json
@@ -48,6 +49,7 @@ from schemathesis.generation.meta import TestPhase
 
 from registry.errors import PROBLEM_CONTENT_TYPE
 from registry.hygiene import _FORBIDDEN as REFUSED_TEXT
+from registry.provenance.fingerprints import WATERMARK_ALG
 from registry.state import state_of
 from tests.factories import Studio, grant_body
 from tests.media import assets
@@ -94,6 +96,7 @@ FILES = [f"seed-file-{n}" for n in range(2)]
 CURSORS = {path: f"seed-cursor-{n}" for n, path in enumerate(LISTS)}
 CLIENT_ID, CLIENT_SECRET = "seed-client-id", "seed-client-secret"
 SEEDED_PATH_PARAMETERS = {"subject_id", "grant_id", "media_id"}
+BINDING_VALUE = base64.b64encode(bytes(8)).decode()
 
 
 def _drawn(dictionary: str, probability: float = 0.8) -> dict[str, Any]:
@@ -140,6 +143,9 @@ CONFIG = schemathesis.Config.from_dict(
             "ends": {"values": ["2099-01-01T00:00:00Z"]},
             "purposes": {"values": ["advertising", "NW-2027-COFFEE"]},
             "actions": {"values": ["grant.issued", "grant.suspended", "media.signed"]},
+            # A soft-binding algorithm of the registry and a value of its shape (8 bytes).
+            "algs": {"values": [WATERMARK_ALG]},
+            "binding_values": {"values": [BINDING_VALUE]},
             **{f"cursor{path}": {"values": [cursor]} for path, cursor in CURSORS.items()},
         },
         "parameters": {
@@ -165,6 +171,10 @@ CONFIG = schemathesis.Config.from_dict(
             "body.client_secret": _drawn("client_secrets"),
             "body.scope": _drawn("scopes"),
             "query.action": _drawn("actions", 0.5),
+            "query.alg": _drawn("algs"),
+            "query.value": _drawn("binding_values"),
+            "body.alg": _drawn("algs"),
+            "body.value": _drawn("binding_values"),
         },
         "operations": [
             {
@@ -226,6 +236,8 @@ COVERAGE_FILL: dict[str, Any] = {
     "currency": "USD",
     "valid_from": "2026-01-01T00:00:00Z",
     "valid_until": "2099-01-01T00:00:00Z",
+    "alg": WATERMARK_ALG,
+    "value": BINDING_VALUE,
 }
 FILL_NULL = {"client_id", "client_secret"}  # both or neither: one without the other is a 401
 

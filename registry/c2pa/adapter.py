@@ -44,11 +44,14 @@ _TRUST_CONFIG = "".join(f"{oid}\n" for oid in SIGNER_EKUS)
 
 @dataclass(frozen=True)
 class SignResult:
-    """A signed file: its manifest label and the digest of the bytes written."""
+    """A signed file: its manifest label, the digest of the bytes written, and the manifest
+    store c2pa embedded in it (JUMBF, ``application/c2pa``: what the Soft Binding Resolution
+    API serves; c2pa-python has no way to export it from a signed file later)."""
 
     manifest_label: str
     sha256: str
     size: int
+    manifest_store: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ def sign_file(
     # Choosing the label ourselves means no second read of the signed file to learn it.
     label = str(definition.setdefault("label", f"urn:c2pa:{uuid.uuid4()}"))
     try:
-        written = _sign(
+        signed = _sign(
             source=source,
             dest=dest,
             mime_type=mime_type,
@@ -127,6 +130,7 @@ def sign_file(
             settings=signing_settings(thumbnails=thumbnails),
             credential=credential,
         )
+        manifest_store, written = signed
         if written is not None and written[1] == dest.stat().st_size:
             digest, size = written
         else:  # c2pa went back to patch what it had written: hash the finished file
@@ -140,7 +144,7 @@ def sign_file(
         if isinstance(exc, budget.HelperFailed):
             raise _crashed(exc, MalformedMedia, mime_type) from exc
         raise
-    return SignResult(manifest_label=label, sha256=digest, size=size)
+    return SignResult(manifest_label=label, sha256=digest, size=size, manifest_store=manifest_store)
 
 
 def signing_settings(*, thumbnails: bool) -> dict[str, Any]:
@@ -161,9 +165,10 @@ def _sign(
     definition: dict[str, Any],
     settings: dict[str, Any],
     credential: C2paCredential,
-) -> tuple[str, int] | None:
+) -> tuple[bytes, tuple[str, int] | None]:
     """Sign ``source`` into ``dest`` (in a helper, under the budget for the source's size); the
-    SHA-256 and size of what was written, if it was written front to back."""
+    manifest store embedded, and the SHA-256 and size of what was written, if it was written
+    front to back."""
     signer, on_callback = _signer_spec(credential)
     answer = budget.call(
         {
@@ -181,7 +186,8 @@ def _sign(
     )
     _raise_reported(answer)
     digest = answer.get("digest")
-    return (str(digest[0]), int(digest[1])) if digest else None
+    manifest_store = bytes(answer.get("payload", b""))
+    return manifest_store, ((str(digest[0]), int(digest[1])) if digest else None)
 
 
 def _signer_spec(

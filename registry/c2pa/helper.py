@@ -166,8 +166,8 @@ def _handle(c2pa: Any, channel: Channel, request: dict[str, Any]) -> dict[str, A
             return {"kind": "result", "store": False}
         return {"kind": "result", "store": True, "payload": store.encode()}
     if request["op"] == "sign":
-        digest = _sign(c2pa, channel, request)
-        return {"kind": "result", "digest": digest}
+        digest, manifest_store = _sign(c2pa, channel, request)
+        return {"kind": "result", "digest": digest, "payload": manifest_store}
     if request["op"] == "provenance":
         from registry.provenance import jobs
 
@@ -190,8 +190,9 @@ def _read(c2pa: Any, request: dict[str, Any]) -> str | None:
         return None
 
 
-def _sign(c2pa: Any, channel: Channel, request: dict[str, Any]) -> list[Any] | None:
-    """Sign ``source`` into ``dest``; the SHA-256 and size of what was written, if known."""
+def _sign(c2pa: Any, channel: Channel, request: dict[str, Any]) -> tuple[list[Any] | None, bytes]:
+    """Sign ``source`` into ``dest``; the SHA-256 and size of what was written, if known, and
+    the manifest store c2pa embedded (its JUMBF bytes, ``application/c2pa``)."""
     from registry.intake.spool import CHUNK, DigestingSink
 
     with (
@@ -204,11 +205,11 @@ def _sign(c2pa: Any, channel: Channel, request: dict[str, Any]) -> list[Any] | N
     ):
         sink = DigestingSink(dest, hashing=request["hashing"])
         try:
-            builder.sign(signer, request["mime_type"], source, sink)
+            manifest_store = bytes(builder.sign(signer, request["mime_type"], source, sink))
             digest = sink.digest()
         finally:
             sink.close()
-    return list(digest) if digest is not None else None
+    return (list(digest) if digest is not None else None), manifest_store
 
 
 _contexts: dict[str, Any] = {}

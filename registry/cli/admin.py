@@ -44,7 +44,7 @@ def _emit(data: dict[str, str], as_json: bool) -> None:
             click.echo(f"{key}: {value}")
 
 
-_PIPELINE_COMMANDS = frozenset({"sign", "verify"})  # defined in registry.cli.pipeline
+_PIPELINE_COMMANDS = frozenset({"sign", "verify", "screen"})  # defined in registry.cli.pipeline
 
 
 class _RegistryGroup(click.Group):

@@ -34,3 +34,13 @@ class MediaAsset(SQLModel, table=True):
     title: str | None = Field(default=None, max_length=200)
     created_by: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ManifestStore(SQLModel, table=True):
+    """The C2PA manifest store signing embedded in an asset (JUMBF, ``application/c2pa``),
+    as c2pa returned it: the Soft Binding Resolution API serves it by manifest id."""
+
+    __tablename__ = "manifest_stores"
+
+    asset_id: str = Field(foreign_key="media_assets.id", primary_key=True, max_length=36)
+    data: bytes = Field(sa_type=sa.LargeBinary)

@@ -28,7 +28,7 @@ from registry.keys.c2pa_credential import C2paCredential
 from registry.media.authorization import AuthorizedUse, authorize_uses
 from registry.media.errors import MediaNotFound
 from registry.media.manifest import ManifestFacts, build_manifest
-from registry.media.models import MediaAsset
+from registry.media.models import ManifestStore, MediaAsset
 from registry.media.schemas import MediaMetadata
 from registry.provenance import index
 from registry.provenance.errors import UndecodableMedia
@@ -198,6 +198,8 @@ def record_signing(
         asset.id,
         [*stored.provenance.fingerprints, *([watermark_fingerprint(marks)] if marks else [])],
     )
+    if stored.signed.manifest_store:
+        session.add(ManifestStore(asset_id=asset.id, data=stored.signed.manifest_store))
     record_event(
         session,
         org_id=plan.org_id,

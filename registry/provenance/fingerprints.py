@@ -225,11 +225,11 @@ def picture_fingerprints(picture: Image.Image) -> list[Fingerprint]:
     aspect = max(width, height) / min(width, height)
     if aspect >= SQUARE_CROP_ASPECT:
         side = min(width, height)
-        keep_w, keep_h = side / width, side / height
-        box = _centred_box(width, height, keep_w=keep_w, keep_h=keep_h)
+        share_w, share_h = side / width, side / height
+        box = _centred_box(width, height, keep_w=share_w, keep_h=share_h)
         region = Region(
-            round((1 - keep_w) * 50, 2), round((1 - keep_h) * 50, 2),
-            round(keep_w * 100, 2), round(keep_h * 100, 2),
+            round((1 - share_w) * 50, 2), round((1 - share_h) * 50, 2),
+            round(share_w * 100, 2), round(share_h * 100, 2),
         )  # fmt: skip
         _append(result, working.crop(box), Scope(region=region), "square crop")
     return result

@@ -26,8 +26,9 @@ from registry.consent.models import ConsentGrant
 from registry.consent.scope import status_now
 from registry.media.models import MediaAsset
 from registry.provenance import index
-from registry.provenance.fingerprints import Kind, watermark_fingerprint
+from registry.provenance.fingerprints import Kind
 from registry.provenance.jobs import Probe, probe
+from registry.provenance.matching import match_probe
 
 Method = Literal["watermark", "fingerprint"]
 MAX_MATCHES = 5
@@ -83,13 +84,8 @@ def recover_file(
 
 def recover(session: Session, found: Probe, *, now: datetime, limit: int) -> list[Recovered]:
     """The registered assets a probed file is: by its watermark, else by its fingerprints."""
-    method: Method = "watermark"
-    matches: list[index.Match] = []
-    if found.watermark_key is not None:
-        matches = index.lookup(session, [watermark_fingerprint(found.watermark_key)], limit=limit)
-    if not matches and found.fingerprints:
-        method = "fingerprint"
-        matches = index.lookup(session, found.fingerprints, limit=limit * 4)
+    matches = match_probe(session, found, limit=limit * 4)
+    method: Method = "watermark" if matches and matches[0].unit == "watermark" else "fingerprint"
     best: dict[str, index.Match] = {}
     for match in matches:  # best first: an asset found by several families keeps its best
         best.setdefault(match.asset_id, match)

@@ -56,6 +56,12 @@ def _claimed_use(claim: dict[str, Any], media_kind: str) -> Use:
     )
 
 
+def recorded_claims(asset: MediaAsset) -> list[dict[str, Any]]:
+    """The consent citations signing recorded for an asset, in the form a manifest's consent
+    assertion gives them: they stand in for the label when it is gone."""
+    return [{**use, "sha256": use.get("token_sha256")} for use in asset.grant_uses]
+
+
 def cited_grants(session: Session, claims: Iterable[dict[str, Any]]) -> dict[str, ConsentGrant]:
     """The grants these claims cite that exist here, by id: one query for all of them."""
     ids = {str(claim.get("grant_id", "")) for claim in claims}

@@ -27,6 +27,7 @@ from registry.verification.consent_checks import (
     cited_grants,
     consent_check,
     grant_finding,
+    recorded_claims,
 )
 from registry.verification.schemas import (
     Check,
@@ -113,7 +114,7 @@ def _claims(
 ) -> list[dict[str, Any]] | None:
     if recovered and asset is not None:
         # The label is gone: what the registry recorded at signing stands in for it.
-        return [{**use, "sha256": use.get("token_sha256")} for use in asset.grant_uses]
+        return recorded_claims(asset)
     return checks.grant_citations(report)
 
 
