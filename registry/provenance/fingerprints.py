@@ -212,15 +212,15 @@ def picture_fingerprints(picture: Image.Image) -> list[Fingerprint]:
         )
         _append(result, working.crop(box), Scope(region=region), f"crop {removed:.0%}")
     for removed in CORNER_CROPS:
-        keep_w, keep_h = round(width * (1 - removed)), round(height * (1 - removed))
+        kept_w, kept_h = round(width * (1 - removed)), round(height * (1 - removed))
         for corner, (from_left, from_top) in _CORNERS.items():
-            left = width - keep_w if from_left else 0
-            top = height - keep_h if from_top else 0
+            left = width - kept_w if from_left else 0
+            top = height - kept_h if from_top else 0
             region = Region(
                 round(removed * 100 * from_left, 2), round(removed * 100 * from_top, 2),
                 round((1 - removed) * 100, 2), round((1 - removed) * 100, 2),
             )  # fmt: skip
-            box = (left, top, left + keep_w, top + keep_h)
+            box = (left, top, left + kept_w, top + kept_h)
             _append(result, working.crop(box), Scope(region=region), f"{corner} {removed:.0%}")
     aspect = max(width, height) / min(width, height)
     if aspect >= SQUARE_CROP_ASPECT:
