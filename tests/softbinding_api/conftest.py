@@ -1,24 +1,25 @@
 """Registered media for the resolution tests (Soft Binding Resolution API and screening).
 
-Assets are signed through the API (POST /v1/media), then indexed here with ``index.add`` on
-the fingerprints of the signed file (and the watermark key embedded before signing). Once
-signing does both itself (#11, items 1 and 2), this indexing is redundant.
+Assets are signed through the API (POST /v1/media), which watermarks pictures, fingerprints
+them and indexes both. An asset registered ``marked=False`` has its watermark row taken out of
+the index afterwards, as for a picture signing could not mark: it is found by fingerprints.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlmodel import col
 
-from registry.provenance import index, watermark
-from registry.provenance.fingerprints import fingerprint, watermark_fingerprint
+from registry.provenance.models import ProvenanceCode
+from registry.provenance.watermark import watermark_key
 from registry.state import state_of
 from tests.factories import Studio
 from tests.provenance.media import half_jpeg70, save, scene
@@ -45,18 +46,20 @@ def register_picture(
     """A generated scene signed by ``studio`` (watermarked first when ``marked``), indexed."""
     grant = studio.grant(media_types=["image", "audio", "video"])
     source = save(scene(seed), work / f"scene-{seed}.jpg", quality=95)
-    key = None
-    if marked:
-        key = hashlib.sha256(f"key-{seed}".encode()).digest()[: watermark.KEY_BYTES]
-        marked_path = work / f"marked-{seed}.jpg"
-        watermark.embed(source, marked_path, key)
-        source = marked_path
     signed = sign_through_api(studio, source, grant, work)
-    codes = fingerprint(signed.path, "image")
-    if key is not None:
-        codes.append(watermark_fingerprint(key))
-    with state_of(app).database.session_scope() as session:
-        index.add(session, signed.asset["id"], codes)
+    state = state_of(app)
+    key = watermark_key(signed.asset["id"], state.settings.watermark_secret.encode())
+    if not marked:
+        with state.database.session_scope() as session:
+            session.execute(
+                sa.delete(ProvenanceCode).where(
+                    sa.and_(
+                        col(ProvenanceCode.asset_id) == signed.asset["id"],
+                        col(ProvenanceCode.family) == "watermark",
+                    )
+                )
+            )
+        key = None
     return Registered(signed.path, signed.asset, grant, key)
 
 
