@@ -30,6 +30,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.ratelimit import AddressCostLimit, AddressRateLimit, AnonymousVerifyCost
     from registry.settings import ConfigurationError
     from registry.state import EXTENSION, AppState, state_of
+    from registry.statuslist import views as statuslist_views
+    from registry.statuslist.publish import StatusListPublisher
     from registry.storage import StorageUnavailable, build_storage
     from registry.verification import views as verification_views
     from registry.verification.services import Verifier
@@ -94,6 +96,14 @@ def create_app(settings: Settings | None = None) -> Flask:
             scope="anonymous-verify",
         ),
         checkpoint_key=checkpoint_key,
+        status_lists=StatusListPublisher(
+            keyring=keyring,
+            issuer=settings.issuer,
+            base_url=settings.public_url,
+            size=settings.status_list_size,
+            ttl_seconds=settings.status_list_ttl_seconds,
+            validity_seconds=settings.status_list_validity_seconds,
+        ),
         readiness=ops.Readiness(
             {
                 "the database": (database.ping, ServiceUnavailable),
@@ -143,6 +153,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         audit_views.bp,
         media_views.bp,
         verification_views.bp,
+        statuslist_views.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -6,6 +6,7 @@ from registry.consent.models import ConsentGrant, Subject
 from registry.idempotency import IdempotencyRecord
 from registry.media.models import MediaAsset
 from registry.provenance.models import ProvenanceCode
+from registry.statuslist.models import StatusList, StatusListEntry
 
 __all__ = [
     "ApiClient",
@@ -16,5 +17,7 @@ __all__ = [
     "MediaAsset",
     "Organization",
     "ProvenanceCode",
+    "StatusList",
+    "StatusListEntry",
     "Subject",
 ]

@@ -1,0 +1,215 @@
+"""Checking a consent token offline against fetched Status List Tokens (draft section 8.3).
+
+A relying party fetches the JWKS and the lists once (``GET`` the token's ``status.status_list.uri``
+with ``Accept: application/statuslist+jwt``), reads each list with :func:`read_status_list`
+(signature, ``typ``, ``sub``, ``iat``, ``exp``, the packed array) and then checks any number of
+tokens with :func:`check_consent_token` without another request. Tokens issued before the
+registry published status lists carry no ``status`` claim: they are checked as before
+(signature and validity period) and their status is ``None``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import jwt
+
+from registry.statuslist.codec import (
+    ALLOWED_BITS,
+    SUSPENDED,
+    VALID,
+    StatusListFormatError,
+    decode_lst,
+    get_status,
+)
+
+CONSENT_TOKEN_TYPE: Final = "consent+jwt"  # noqa: S105 - a JWT typ, not a secret
+STATUS_LIST_TOKEN_TYPE: Final = "statuslist+jwt"  # noqa: S105 - a JWT typ, not a secret
+STATUS_LIST_MEDIA_TYPE: Final = "application/statuslist+jwt"
+ALGORITHM: Final = "ES256"
+STATUS_NAMES: Final = {VALID: "valid", 0x01: "invalid", SUSPENDED: "suspended"}
+
+
+class TokenCheckError(Exception):
+    """No statement can be made about the token: it, or the list it names, is not acceptable."""
+
+
+class PublicKeys:
+    """The ES256 public keys of a JWKS (``/.well-known/jwks.json``), by ``kid``."""
+
+    def __init__(self, jwks: Mapping[str, Any]) -> None:
+        self._keys: dict[str, Any] = {}
+        for jwk in jwks.get("keys", []):
+            if jwk.get("kty") == "EC" and jwk.get("crv") == "P-256" and jwk.get("kid"):
+                self._keys[str(jwk["kid"])] = jwt.PyJWK(dict(jwk), algorithm=ALGORITHM).key
+
+    def key(self, header: Mapping[str, Any]) -> Any:
+        kid = header.get("kid")
+        if header.get("alg") != ALGORITHM or not isinstance(kid, str) or kid not in self._keys:
+            raise TokenCheckError(f"signed with an unknown key or algorithm (kid {kid!r})")
+        return self._keys[kid]
+
+
+def _verified(
+    token: str, keys: PublicKeys, *, typ: str, require: list[str], now: float, leeway: float
+) -> dict[str, Any]:
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError as exc:
+        raise TokenCheckError(f"not a JWT: {exc}") from exc
+    if header.get("typ") != typ:
+        raise TokenCheckError(f"typ is {header.get('typ')!r}, not {typ}")
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            keys.key(header),
+            algorithms=[ALGORITHM],
+            # The times are checked below against ``now`` (PyJWT would read its own clock).
+            options={
+                "require": require,
+                "verify_aud": False,
+                "verify_iat": False,
+                "verify_exp": False,
+                "verify_nbf": False,
+            },
+        )
+    except jwt.InvalidTokenError as exc:
+        raise TokenCheckError(f"{typ} refused: {exc}") from exc
+    for name in ("exp", "nbf"):
+        if name in claims and not isinstance(claims[name], int | float):
+            raise TokenCheckError(f"{typ} refused: {name} is not a number")
+    if "exp" in claims and now >= claims["exp"] + leeway:
+        raise TokenCheckError(f"{typ} refused: expired")
+    if "nbf" in claims and now < claims["nbf"] - leeway:
+        raise TokenCheckError(f"{typ} refused: not valid yet")
+    return claims
+
+
+@dataclass(frozen=True)
+class StatusList:
+    """A Status List Token that was verified: its ``sub`` (the URI), times and packed array."""
+
+    uri: str
+    bits: int
+    array: bytes
+    issued_at: int
+    expires_at: int | None
+    ttl: int | None
+
+    @property
+    def size(self) -> int:
+        return len(self.array) * 8 // self.bits
+
+    def status(self, idx: int) -> int:
+        try:
+            return get_status(self.array, idx, self.bits)
+        except StatusListFormatError as exc:
+            raise TokenCheckError(str(exc)) from exc
+
+
+def read_status_list(
+    token: str,
+    keys: PublicKeys,
+    *,
+    uri: str | None = None,
+    now: float | None = None,
+    leeway: float = 0,
+) -> StatusList:
+    """Verify a Status List Token (signature, ``typ``, required ``sub`` and ``iat``, ``exp``)
+    and unpack its list; ``uri``, when given, must be its ``sub``."""
+    now = time.time() if now is None else now
+    claims = _verified(
+        token, keys, typ=STATUS_LIST_TOKEN_TYPE, require=["sub", "iat"], now=now, leeway=leeway
+    )
+    if uri is not None and claims["sub"] != uri:
+        raise TokenCheckError(f"the list's sub {claims['sub']!r} is not {uri!r}")
+    body = claims.get("status_list")
+    if not isinstance(body, dict) or body.get("bits") not in ALLOWED_BITS:
+        raise TokenCheckError("status_list must hold bits (1, 2, 4 or 8) and lst")
+    lst = body.get("lst")
+    if not isinstance(lst, str):
+        raise TokenCheckError("status_list.lst must be a string")
+    try:
+        array = decode_lst(lst)
+    except StatusListFormatError as exc:
+        raise TokenCheckError(str(exc)) from exc
+    ttl = claims.get("ttl")
+    return StatusList(
+        uri=str(claims["sub"]),
+        bits=int(body["bits"]),
+        array=array,
+        issued_at=int(claims["iat"]),
+        expires_at=int(claims["exp"]) if "exp" in claims else None,
+        ttl=int(ttl) if isinstance(ttl, int | float) else None,
+    )
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """A consent token that verified, and its status in the list it names (None: no claim)."""
+
+    claims: dict[str, Any]
+    status: int | None
+    uri: str | None = None
+    idx: int | None = None
+
+    @property
+    def valid(self) -> bool:
+        """In force as far as the token and its list tell (a token without a list: by itself)."""
+        return self.status in (None, VALID)
+
+    @property
+    def status_name(self) -> str:
+        if self.status is None:
+            return "no_status"
+        return STATUS_NAMES.get(self.status, f"0x{self.status:02x}")
+
+
+def status_reference(claims: Mapping[str, Any]) -> tuple[str, int] | None:
+    """The token's ``status.status_list`` (uri, idx), None without one; malformed is refused."""
+    status = claims.get("status")
+    if status is None:
+        return None
+    reference = status.get("status_list") if isinstance(status, dict) else None
+    if not isinstance(reference, dict):
+        raise TokenCheckError("the status claim has no status_list reference")
+    uri, idx = reference.get("uri"), reference.get("idx")
+    if not isinstance(uri, str) or not isinstance(idx, int) or isinstance(idx, bool) or idx < 0:
+        raise TokenCheckError("status_list needs a uri string and a non-negative integer idx")
+    return uri, idx
+
+
+def check_consent_token(
+    token: str,
+    keys: PublicKeys,
+    lists: Mapping[str, StatusList],
+    *,
+    issuer: str | None = None,
+    now: float | None = None,
+    leeway: float = 0,
+) -> TokenCheck:
+    """Verify a consent token and read its entry in ``lists`` (verified lists, by URI).
+
+    Raises :class:`TokenCheckError` when the token is not acceptable (signature, type,
+    issuer, validity period), or its list is missing, expired or too short for its index.
+    A revoked or suspended token is not an error: see ``TokenCheck.valid``.
+    """
+    now = time.time() if now is None else now
+    claims = _verified(
+        token, keys, typ=CONSENT_TOKEN_TYPE, require=["exp", "jti"], now=now, leeway=leeway
+    )
+    if issuer is not None and claims.get("iss") != issuer:
+        raise TokenCheckError(f"issued by {claims.get('iss')!r}, not {issuer!r}")
+    reference = status_reference(claims)
+    if reference is None:
+        return TokenCheck(claims, None)
+    uri, idx = reference
+    status_list = lists.get(uri)
+    if status_list is None:
+        raise TokenCheckError(f"no status list was fetched for {uri}")
+    if status_list.expires_at is not None and now >= status_list.expires_at + leeway:
+        raise TokenCheckError(f"the status list {uri} has expired; fetch it again")
+    return TokenCheck(claims, status_list.status(idx), uri, idx)
