@@ -66,22 +66,30 @@ def _bump(session: Session, list_id: int, *, allocated: int = 0) -> int:
 
 
 def _open_list(session: Session, size: int) -> StatusList:
-    """The newest list with room, locked; a new list (of ``size``) when it is full."""
-    newest = session.scalars(
-        sa.select(StatusList).order_by(col(StatusList.id).desc()).limit(1).with_for_update()
+    """The newest list with room, locked; a new list (of ``size``) when it is full.
+
+    Transactions that find the newest list full race to open the next one: the loser's
+    insert fails, it waits for the winner's lock and looks again (the winner may have filled
+    it meanwhile, so this goes on until a list has room).
+    """
+    status_list = session.scalars(
+        sa.select(StatusList)
+        .order_by(col(StatusList.id).desc())
+        .limit(1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).first()
-    if newest is not None and newest.allocated < newest.size // FILL_DIVISOR:
-        return newest
-    list_id = newest.id + 1 if newest is not None else 1
-    try:
-        with session.begin_nested():
-            session.add(StatusList(id=list_id, size=size, allocated=0, version=0))
-    except sa.exc.IntegrityError:  # another transaction opened it first: wait for its lock
-        pass
-    opened = session.get(StatusList, list_id, with_for_update=True, populate_existing=True)
-    if opened is None:  # pragma: no cover - the insert failed and nothing is there
-        raise ServiceUnavailable("no status list could be opened; retry")
-    return opened
+    while status_list is None or status_list.allocated >= status_list.size // FILL_DIVISOR:
+        list_id = status_list.id + 1 if status_list is not None else 1
+        try:
+            with session.begin_nested():
+                session.add(StatusList(id=list_id, size=size, allocated=0, version=0))
+        except sa.exc.IntegrityError:  # another transaction opened it first
+            pass
+        status_list = session.get(StatusList, list_id, with_for_update=True, populate_existing=True)
+        if status_list is None:  # pragma: no cover - the insert failed and nothing is there
+            raise ServiceUnavailable("no status list could be opened; retry")
+    return status_list
 
 
 def allocate(session: Session, grant: ConsentGrant, *, size: int, now: datetime) -> Allocation:

@@ -62,7 +62,8 @@ def encode_lst(array: bytes | bytearray) -> str:
 def decode_lst(lst: str, *, max_bytes: int = 64 * 1024 * 1024) -> bytes:
     """The byte array in ``lst``; at most ``max_bytes`` are inflated (a zlib bomb stops there)."""
     try:
-        compressed = base64.urlsafe_b64decode(lst + "=" * (-len(lst) % 4))
+        padded = (lst + "=" * (-len(lst) % 4)).encode("ascii")
+        compressed = base64.b64decode(padded, altchars=b"-_", validate=True)
         inflater = zlib.decompressobj()
         array = inflater.decompress(compressed, max_bytes)
     except (ValueError, zlib.error) as exc:

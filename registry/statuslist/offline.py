@@ -182,6 +182,17 @@ def status_reference(claims: Mapping[str, Any]) -> tuple[str, int] | None:
     return uri, idx
 
 
+def referenced_list(token: str) -> str | None:
+    """The list URI a token names, read before any verification (to know what to fetch:
+    :func:`check_consent_token` verifies the token and the list afterwards)."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError as exc:
+        raise TokenCheckError(f"not a JWT: {exc}") from exc
+    reference = status_reference(claims)
+    return reference[0] if reference else None
+
+
 def check_consent_token(
     token: str,
     keys: PublicKeys,
