@@ -11,6 +11,7 @@ older than the version it is filed under.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from registry.statuslist.models import StatusList, StatusListEntry
 from registry.statuslist.offline import ALGORITHM, STATUS_LIST_TOKEN_TYPE
 
 PATH = "/v1/status-lists/{list_id}"
+_LIST_ID = re.compile(r"[1-9][0-9]{0,8}")  # as the URIs write them: no sign, no leading zero
 VERSION_QUERY = sa.select(col(StatusList.version)).where(
     col(StatusList.id) == sa.bindparam("list_id")
 )
@@ -86,7 +88,7 @@ class StatusListPublisher:
 
     def version(self, database: Database, list_id: str) -> tuple[int, int]:
         """(list id, current version); a list that does not exist is a 404."""
-        if not list_id.isdigit() or len(list_id) > 9:
+        if not _LIST_ID.fullmatch(list_id):
             raise StatusListNotFound(f"no status list {list_id}")
         row = database.read(VERSION_QUERY, {"list_id": list_id})
         if row is None:

@@ -134,7 +134,7 @@ def test_if_none_match_answers_304_until_the_list_changes(
 
 def test_an_unknown_list_is_a_404_problem(studio: Studio, client: FlaskClient) -> None:
     studio.grant()
-    for list_id in ("2", "0", "abc", "1e3", "-1", "9" * 12):
+    for list_id in ("2", "0", "01", "abc", "1e3", "-1", "\u0661", "9" * 10):
         assert_problem(client.get(f"/v1/status-lists/{list_id}"), 404, "status-list-not-found")
 
 
