@@ -112,25 +112,32 @@ def main() -> None:
     signed = time.perf_counter()
     usage_signed = _usage()
     client.upload_file(
-        str(dest), job["bucket"], job["key"],
-        ExtraArgs={"ContentType": job["mime_type"]}, Config=transfer,
+        str(dest),
+        job["bucket"],
+        job["key"],
+        ExtraArgs={"ContentType": job["mime_type"]},
+        Config=transfer,
     )
     uploaded = time.perf_counter()
     usage_uploaded = _usage()
     size = dest.stat().st_size
     dest.unlink()
     peak = _status_bytes("VmHWM")
-    print(json.dumps({
-        "sign_s": signed - started,
-        "upload_s": uploaded - signed,
-        "total_s": uploaded - started,
-        "signed_size": size,
-        "sign_usage": _delta(usage_signed, usage_started),
-        "upload_usage": _delta(usage_uploaded, usage_signed),
-        "idle_rss": idle,
-        "peak_rss": peak,
-        "pid": os.getpid(),
-    }))
+    print(
+        json.dumps(
+            {
+                "sign_s": signed - started,
+                "upload_s": uploaded - signed,
+                "total_s": uploaded - started,
+                "signed_size": size,
+                "sign_usage": _delta(usage_signed, usage_started),
+                "upload_usage": _delta(usage_uploaded, usage_signed),
+                "idle_rss": idle,
+                "peak_rss": peak,
+                "pid": os.getpid(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -103,7 +103,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--wrk-threads", type=int, default=2, help="load generator threads")
     parser.add_argument(
-        "--rounds", type=int, default=3,
+        "--rounds",
+        type=int,
+        default=3,
         help="no-op and status runs alternate this many times; medians are reported",
     )
     args = parser.parse_args()
@@ -120,14 +122,23 @@ def main() -> int:
             run_wrk(server.base_url, connections=8, seconds=2, script=script)
             noops, statuses = [], []
             for _ in range(args.rounds):  # alternating: drift on a shared machine hits both
-                noops.append(run_wrk(
-                    f"{server.base_url}/healthz", connections=args.connections,
-                    seconds=args.seconds, threads=args.wrk_threads,
-                ))
-                statuses.append(run_wrk(
-                    server.base_url, connections=args.connections, seconds=args.seconds,
-                    script=script, threads=args.wrk_threads,
-                ))
+                noops.append(
+                    run_wrk(
+                        f"{server.base_url}/healthz",
+                        connections=args.connections,
+                        seconds=args.seconds,
+                        threads=args.wrk_threads,
+                    )
+                )
+                statuses.append(
+                    run_wrk(
+                        server.base_url,
+                        connections=args.connections,
+                        seconds=args.seconds,
+                        script=script,
+                        threads=args.wrk_threads,
+                    )
+                )
     noop, status = median_result(noops), median_result(statuses)
     for number, (one_noop, one_status) in enumerate(zip(noops, statuses, strict=True), 1):
         print(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import jwt
+from jwt.algorithms import ECAlgorithm
 
 from registry.statuslist.codec import (
     ALLOWED_BITS,
@@ -33,7 +34,7 @@ STATUS_LIST_TOKEN_TYPE: Final = "statuslist+jwt"  # noqa: S105 - a JWT typ, not 
 STATUS_LIST_MEDIA_TYPE: Final = "application/statuslist+jwt"
 ALGORITHM: Final = "ES256"
 STATUS_NAMES: Final = {VALID: "valid", 0x01: "invalid", SUSPENDED: "suspended"}
-_JWS = jwt.PyJWS(algorithms=[ALGORITHM])
+_ES256 = ECAlgorithm(ECAlgorithm.SHA256)
 
 
 class TokenCheckError(Exception):
@@ -56,31 +57,45 @@ class PublicKeys:
         return self._keys[kid]
 
 
-def _header(token: str) -> dict[str, Any]:
-    """The JOSE header, to choose the key (PyJWT's ``get_unverified_header`` decodes the whole
-    token, a quarter of a check's time; the JWS layer then verifies everything)."""
-    segment = token.split(".", 1)[0]
-    try:
-        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise TokenCheckError(f"not a JWT: {exc}") from exc
-    if not isinstance(header, dict):
-        raise TokenCheckError("not a JWT: the header is not an object")
-    return header
+def _b64json(segment: str) -> Any:
+    return json.loads(_b64(segment))
+
+
+def _b64(segment: str) -> bytes:
+    padded = (segment + "=" * (-len(segment) % 4)).encode("ascii")
+    return base64.b64decode(padded, altchars=b"-_", validate=True)
 
 
 def _verified(
     token: str, keys: PublicKeys, *, typ: str, require: list[str], now: float, leeway: float
 ) -> dict[str, Any]:
-    header = _header(token)
+    """The claims of a compact JWS (RFC 7515) signed ES256 by a key of ``keys``, checked.
+
+    The three segments are split here and the signature is verified by PyJWT's ES256
+    algorithm (``ECAlgorithm.verify``): a third cheaper than ``jwt.decode``, which parses the
+    token twice when the key must be chosen by ``kid`` (the check's budget is one ECDSA
+    verification, ~45 us). The claims are checked against ``now``.
+    """
+    segments = token.split(".")
+    if len(segments) != 3:
+        raise TokenCheckError("not a JWT: a compact JWS has three segments")
+    try:
+        header, signature = _b64json(segments[0]), _b64(segments[2])
+    except (ValueError, UnicodeError) as exc:
+        raise TokenCheckError(f"not a JWT: {exc}") from exc
+    if not isinstance(header, dict):
+        raise TokenCheckError("not a JWT: the header is not an object")
     if header.get("typ") != typ:
         raise TokenCheckError(f"typ is {header.get('typ')!r}, not {typ}")
+    if "crit" in header:  # RFC 7515 4.1.11: no extension is understood here
+        raise TokenCheckError(f"{typ} refused: critical header parameters are not supported")
+    signing_input = f"{segments[0]}.{segments[1]}".encode("ascii", errors="replace")
+    if not _ES256.verify(signing_input, keys.key(header), signature):
+        raise TokenCheckError(f"{typ} refused: Signature verification failed")
     try:
-        # PyJWT's JWS layer verifies the signature; the claims are checked here, against
-        # ``now`` (jwt.decode would read its own clock, and costs a tenth more).
-        claims = json.loads(_JWS.decode(token, keys.key(header), algorithms=[ALGORITHM]))
-    except (jwt.InvalidTokenError, ValueError, UnicodeDecodeError) as exc:
-        raise TokenCheckError(f"{typ} refused: {exc}") from exc
+        claims = _b64json(segments[1])
+    except (ValueError, UnicodeError) as exc:
+        raise TokenCheckError(f"{typ} refused: the payload is not JSON") from exc
     if not isinstance(claims, dict):
         raise TokenCheckError(f"{typ} refused: the payload is not a JSON object")
     missing = [name for name in require if name not in claims]

@@ -1,6 +1,8 @@
 """Signed Status List Tokens (``typ: statuslist+jwt``) of the registry's lists, kept per process.
 
-A request reads the list's version (one indexed read, ``Database.read``); the weak ETag is
+A request reads the list's version (one indexed read, ``Database.read``; the requests of one
+process that arrive while a read is under way share the next read, ``SharedRead``); the weak
+ETag is
 ``W/"<list>-<version>-<epoch>"``, where the epoch counts half-periods of the token's validity,
 so a conditional request is answered 304 without building or signing anything. On a new
 version the process brings its copy of the byte array up to date from the entries changed
@@ -11,8 +13,10 @@ older than the version it is filed under.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +41,48 @@ _LIST_QUERY = sa.select(col(StatusList.version), col(StatusList.size)).where(
 )
 
 
+class SharedRead:
+    """One read at a time for all the threads that want it, never older than their arrival.
+
+    A thread that arrives while a read is under way waits for the next one, which starts
+    after that read ends: every caller gets a value read after it asked, so a change committed
+    before the request shows, and a burst of requests costs two reads instead of one each.
+    """
+
+    def __init__(self, read: Callable[[], int | None]) -> None:
+        self._read = read
+        self._cond = threading.Condition()
+        self._started = 0
+        self._finished = 0
+        self._value: int | None = None
+        self._error: BaseException | None = None
+
+    def __call__(self) -> int | None:
+        with self._cond:
+            wanted = self._started + 1  # the first read to start from now on
+            while self._finished < wanted:
+                if self._started == self._finished:  # none under way: this thread reads
+                    self._started += 1
+                    break
+                self._cond.wait()
+            else:
+                if self._error is not None:
+                    raise self._error
+                return self._value
+        value, error = None, None
+        try:
+            value = self._read()
+        except BaseException as exc:
+            error = exc
+        with self._cond:
+            self._finished += 1
+            self._value, self._error = value, error
+            self._cond.notify_all()
+        if error is not None:
+            raise error
+        return value
+
+
 @dataclass
 class _Copy:
     """One list as this process last built it."""
@@ -52,6 +98,11 @@ class _Copy:
 class Published:
     etag: str
     token: str
+
+
+def _read_version(database: Database, list_id: str) -> int | None:
+    row = database.read(VERSION_QUERY, {"list_id": list_id})
+    return int(row["version"]) if row is not None else None
 
 
 class StatusListPublisher:
@@ -75,6 +126,8 @@ class StatusListPublisher:
         self.validity_seconds = validity_seconds
         self._copies: dict[int, _Copy] = {}
         self._lock = threading.Lock()
+        # Only lists that exist get one (ids only grow; a stranger's ids read on their own).
+        self._shared_reads: dict[int, SharedRead] = {}
 
     def uri(self, list_id: int) -> str:
         """The list's URI: the ``uri`` of the tokens it holds and the ``sub`` of its token."""
@@ -90,10 +143,20 @@ class StatusListPublisher:
         """(list id, current version); a list that does not exist is a 404."""
         if not _LIST_ID.fullmatch(list_id):
             raise StatusListNotFound(f"no status list {list_id}")
-        row = database.read(VERSION_QUERY, {"list_id": list_id})
-        if row is None:
+        number = int(list_id)
+        shared = self._shared_reads.get(number)
+        if shared is not None:
+            version = shared()
+        else:
+            version = _read_version(database, list_id)
+            if version is not None:
+                with self._lock:
+                    self._shared_reads.setdefault(
+                        number, SharedRead(functools.partial(_read_version, database, list_id))
+                    )
+        if version is None:
             raise StatusListNotFound(f"no status list {list_id}")
-        return int(list_id), int(row["version"])
+        return number, version
 
     def publish(self, database: Database, list_id: int, version: int, now: float) -> Published:
         """The list's token at ``version`` or later, signed in this epoch."""

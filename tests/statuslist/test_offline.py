@@ -164,3 +164,52 @@ def test_the_client_checks_tokens_offline_and_revalidates_after_the_ttl(
         assert registry.check_consent_token(grant["token"]).status_name == "suspended"
         with pytest.raises(TokenCheckError):
             registry.check_consent_token(grant["token"] + "x")
+
+
+def test_after_a_key_rotation_lists_are_signed_by_the_new_key_and_old_tokens_still_check(
+    studio: Studio, client: FlaskClient, settings: Settings
+) -> None:
+    from registry.keys.keyring import rotate_keys
+
+    grant = studio.grant()
+    old_kid = jwt.get_unverified_header(grant["token"])["kid"]
+    new_kid = rotate_keys(settings.keys_dir)
+    studio.post(f"/v1/grants/{grant['id']}/suspend", json={"reason": "dispute"})
+
+    served = client.get("/v1/status-lists/1").get_data(as_text=True)
+    assert jwt.get_unverified_header(served)["kid"] == new_kid != old_kid
+    check = check_consent_token(grant["token"], keys(client), {URI: fetched(client)})
+    assert check.status_name == "suspended"
+
+
+def test_tokens_with_another_algorithm_or_shape_are_refused(
+    studio: Studio, client: FlaskClient
+) -> None:
+    grant = studio.grant()
+    public, lists = keys(client), {URI: fetched(client)}
+    header_b64, payload_b64, _ = grant["token"].split(".")
+    claims = jwt.decode(grant["token"], options={"verify_signature": False})
+    kid = jwt.get_unverified_header(grant["token"])["kid"]
+    unsigned = jwt.encode(
+        claims, None, algorithm="none", headers={"kid": kid, "typ": "consent+jwt"}
+    )
+    hmac = jwt.encode(
+        claims, "k" * 32, algorithm="HS256", headers={"kid": kid, "typ": "consent+jwt"}
+    )
+    crit = jwt.encode(
+        claims,
+        state_of(client.application).keyring.active.private_key,
+        algorithm="ES256",
+        headers={"kid": kid, "typ": "consent+jwt", "crit": ["exp"]},
+    )
+    for token, message in (
+        (unsigned, "unknown key or algorithm"),
+        (hmac, "unknown key or algorithm"),
+        (crit, "critical"),
+        (f"{header_b64}.{payload_b64}", "three segments"),
+        (f"{header_b64}.{payload_b64}.!!", "not a JWT"),
+        (f"e30.{payload_b64}.{grant['token'].split('.')[2]}", "typ"),
+    ):
+        with pytest.raises(TokenCheckError, match=message):
+            check_consent_token(token, public, lists)
+    assert check_consent_token(grant["token"], public, lists).valid
