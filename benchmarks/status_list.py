@@ -35,6 +35,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._harness import (
+    against_noop,
     gunicorn,
     median_result,
     postgres_schema,
@@ -235,25 +236,13 @@ def main() -> int:
             except urllib.error.HTTPError as answer:  # urllib raises on a 304
                 assert answer.code == 304, answer.code
             script = etag_script(Path(tmp), etag)
-            run_wrk(f"{server.base_url}/healthz", connections=8, seconds=2)
-            run_wrk(server.base_url, connections=8, seconds=2, script=script)
-            noops, conditionals = [], []
-            for _ in range(args.rounds):
-                noops.append(
-                    run_wrk(
-                        f"{server.base_url}/healthz",
-                        connections=args.connections,
-                        seconds=args.seconds,
-                    )
-                )
-                conditionals.append(
-                    run_wrk(
-                        server.base_url,
-                        connections=args.connections,
-                        seconds=args.seconds,
-                        script=script,
-                    )
-                )
+            noops, conditionals = against_noop(
+                server.base_url,
+                script,
+                rounds=args.rounds,
+                connections=args.connections,
+                seconds=args.seconds,
+            )
             whole = run_wrk(list_url, connections=8, seconds=args.seconds)
 
     lst = claims["status_list"]["lst"]
