@@ -257,6 +257,28 @@ def run_wrk(
     )
 
 
+def against_noop(
+    base_url: str, script: Path, *, rounds: int, connections: int, seconds: int, threads: int = 2
+) -> tuple[list[LoadResult], list[LoadResult]]:
+    """wrk on ``/healthz`` and on the route ``script`` asks for, alternating ``rounds`` times
+    (drift on a shared machine hits both), after a short warm-up of each; (no-op, route)."""
+    run_wrk(f"{base_url}/healthz", connections=8, seconds=2)
+    run_wrk(base_url, connections=8, seconds=2, script=script)
+    noops, routes = [], []
+    for _ in range(rounds):
+        noops.append(
+            run_wrk(
+                f"{base_url}/healthz", connections=connections, seconds=seconds, threads=threads
+            )
+        )
+        routes.append(
+            run_wrk(
+                base_url, connections=connections, seconds=seconds, script=script, threads=threads
+            )
+        )
+    return noops, routes
+
+
 def sha256_mb_s(megabytes: int = 256) -> float:
     """SHA-256 throughput of hashlib on this machine in MB/s (best of three over one buffer)."""
     buffer = hashlib.shake_256(b"sha").digest(1 << 20) * megabytes

@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._harness import gunicorn, median_result, postgres_schema, run_wrk
+from benchmarks._harness import against_noop, gunicorn, median_result, postgres_schema
 
 SEED_SQL = """
 INSERT INTO consent_grants (
@@ -117,28 +117,14 @@ def main() -> int:
         script = wrk_script(ids, Path(tmp))
         env = {"REGISTRY_DATABASE_URL": url, "REGISTRY_DATABASE_POOL_SIZE": str(args.threads)}
         with gunicorn(env, workers=args.workers, threads=args.threads) as server:
-            # Warm both paths (connection pools, caches) before measuring.
-            run_wrk(f"{server.base_url}/healthz", connections=8, seconds=2)
-            run_wrk(server.base_url, connections=8, seconds=2, script=script)
-            noops, statuses = [], []
-            for _ in range(args.rounds):  # alternating: drift on a shared machine hits both
-                noops.append(
-                    run_wrk(
-                        f"{server.base_url}/healthz",
-                        connections=args.connections,
-                        seconds=args.seconds,
-                        threads=args.wrk_threads,
-                    )
-                )
-                statuses.append(
-                    run_wrk(
-                        server.base_url,
-                        connections=args.connections,
-                        seconds=args.seconds,
-                        script=script,
-                        threads=args.wrk_threads,
-                    )
-                )
+            noops, statuses = against_noop(
+                server.base_url,
+                script,
+                rounds=args.rounds,
+                connections=args.connections,
+                seconds=args.seconds,
+                threads=args.wrk_threads,
+            )
     noop, status = median_result(noops), median_result(statuses)
     for number, (one_noop, one_status) in enumerate(zip(noops, statuses, strict=True), 1):
         print(

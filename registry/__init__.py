@@ -32,6 +32,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.settings import ConfigurationError
     from registry.softbinding_api import views as softbinding_views
     from registry.state import EXTENSION, AppState, state_of
+    from registry.statuslist import views as statuslist_views
+    from registry.statuslist.publish import StatusListPublisher
     from registry.storage import StorageUnavailable, build_storage
     from registry.verification import views as verification_views
     from registry.verification.services import Verifier
@@ -97,6 +99,14 @@ def create_app(settings: Settings | None = None) -> Flask:
             scope="anonymous-verify",
         ),
         checkpoint_key=checkpoint_key,
+        status_lists=StatusListPublisher(
+            keyring=keyring,
+            issuer=settings.issuer,
+            base_url=settings.public_url,
+            size=settings.status_list_size,
+            ttl_seconds=settings.status_list_ttl_seconds,
+            validity_seconds=settings.status_list_validity_seconds,
+        ),
         readiness=ops.Readiness(
             {
                 "the database": (database.ping, ServiceUnavailable),
@@ -148,6 +158,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         verification_views.bp,
         screening_views.bp,
         softbinding_views.bp,
+        statuslist_views.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -1,9 +1,13 @@
 """Python client for pipelines: sign generated media and fetch the signed file; verify or
-screen (platforms) a file.
+screen (platforms) a file; and for relying parties: check a consent token offline against the
+registry's status lists.
 
 with RegistryClient("https://registry.example", client_id, client_secret) as registry:
     asset = registry.sign_media("take-1.wav", grants=[GrantCitation(...)], generator="Forge@2.1")
     registry.download(asset.id, "take-1.signed.wav")
+
+with RegistryClient("https://registry.example") as registry:  # no credentials needed
+    check = registry.check_consent_token(token)  # check.valid, check.status_name
 """
 
 from __future__ import annotations
@@ -16,6 +20,27 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import httpx
+
+from registry.statuslist.offline import (
+    STATUS_LIST_MEDIA_TYPE,
+    PublicKeys,
+    StatusList,
+    TokenCheck,
+    TokenCheckError,
+    check_consent_token,
+    read_status_list,
+    referenced_list,
+)
+
+__all__ = [
+    "GrantCitation",
+    "RegistryApiError",
+    "RegistryClient",
+    "RegistryUnreachable",
+    "SignedMedia",
+    "TokenCheck",
+    "TokenCheckError",
+]
 
 Progress = Callable[[int, int], None]
 CHUNK = 1024 * 1024
@@ -132,6 +157,9 @@ class RegistryClient:
         )
         self._token: str | None = None
         self._token_expires = 0.0
+        self._keys: PublicKeys | None = None
+        # Fetched status lists by URI: (list, ETag, when to ask again).
+        self._lists: dict[str, tuple[StatusList, str, float]] = {}
 
     def __enter__(self) -> RegistryClient:
         return self
@@ -143,7 +171,7 @@ class RegistryClient:
         self._http.close()
 
     def _send(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> httpx.Response:
-        headers = self._auth_headers() if auth else {}
+        headers = {**(self._auth_headers() if auth else {}), **kwargs.pop("headers", {})}
         try:
             response = self._http.request(method, path, headers=headers, **kwargs)
         except httpx.TransportError as exc:
@@ -237,6 +265,52 @@ class RegistryClient:
             "/v1/screen", Path(path), progress=progress, auth=self._credentials[0] is not None
         )
         return response.json()  # type: ignore[no-any-return]
+    def public_keys(self, *, refresh: bool = False) -> PublicKeys:
+        """The registry's token keys (``/.well-known/jwks.json``), fetched once."""
+        if self._keys is None or refresh:
+            self._keys = PublicKeys(self._send("GET", "/.well-known/jwks.json", auth=False).json())
+        return self._keys
+
+    def status_list(self, uri: str) -> StatusList:
+        """The verified status list at ``uri`` (a ``uri`` of a consent token's ``status``).
+
+        It is fetched from this client's registry (the URI's path), verified (signature with
+        the JWKS, ``typ``, ``sub`` == ``uri``, ``exp``) and kept for its ``ttl``; after that a
+        conditional request (``If-None-Match``) asks whether it changed.
+        """
+        now = time.time()
+        cached = self._lists.get(uri)
+        if cached is not None and now < cached[2]:
+            return cached[0]
+        split = httpx.URL(uri)
+        path = split.raw_path.decode() or "/"
+        headers = {"Accept": STATUS_LIST_MEDIA_TYPE}
+        if cached is not None:
+            headers["If-None-Match"] = cached[1]
+        response = self._send("GET", path, auth=False, headers=headers)
+        if response.status_code == 304 and cached is not None:
+            status_list, etag = cached[0], cached[1]
+        else:
+            status_list = self._read_list(response.text, uri, now)
+            etag = response.headers.get("ETag", "")
+        self._lists[uri] = (status_list, etag, now + (status_list.ttl or 0))
+        return status_list
+
+    def _read_list(self, token: str, uri: str, now: float) -> StatusList:
+        try:
+            return read_status_list(token, self.public_keys(), uri=uri, now=now)
+        except TokenCheckError:  # perhaps signed by a key newer than the JWKS held
+            return read_status_list(token, self.public_keys(refresh=True), uri=uri, now=now)
+
+    def check_consent_token(self, token: str, *, issuer: str | None = None) -> TokenCheck:
+        """Verify a consent token and look up its status-list entry, offline once the JWKS
+        and the list are held. ``TokenCheck.valid`` is False for a revoked (``invalid``) or
+        ``suspended`` token; a token without a ``status`` claim (issued before status lists)
+        is checked by itself. Raises :class:`TokenCheckError` when no statement can be made.
+        """
+        uri = referenced_list(token)
+        lists = {uri: self.status_list(uri)} if uri else {}
+        return check_consent_token(token, self.public_keys(), lists, issuer=issuer)
 
     def get_media(self, media_id: str) -> SignedMedia:
         return SignedMedia.from_json(self._send("GET", f"/v1/media/{media_id}").json())

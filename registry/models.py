@@ -6,6 +6,7 @@ from registry.consent.models import ConsentGrant, Subject
 from registry.idempotency import IdempotencyRecord
 from registry.media.models import ManifestStore, MediaAsset
 from registry.provenance.models import ProvenanceCode
+from registry.statuslist.models import StatusList, StatusListEntry
 
 __all__ = [
     "ApiClient",
@@ -17,5 +18,7 @@ __all__ = [
     "MediaAsset",
     "Organization",
     "ProvenanceCode",
+    "StatusList",
+    "StatusListEntry",
     "Subject",
 ]

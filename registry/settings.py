@@ -131,6 +131,13 @@ class Settings(BaseSettings):
     body_min_rate: int = Field(default=16 * 1024, ge=0)
     # /readyz answers within this many seconds, whatever its dependencies do.
     readiness_timeout: float = Field(default=0.8, gt=0)
+    # Token Status Lists (draft-ietf-oauth-status-list) of consent tokens: entries in a new
+    # list (a multiple of 8; a list takes grants up to half its size, the rest are decoys),
+    # the list token's ``ttl`` (how long a relying party may use a fetched list before fetching
+    # it again) and its validity (``exp - iat``: how long an offline copy may be relied on).
+    status_list_size: int = Field(default=1 << 20, ge=8, multiple_of=8)
+    status_list_ttl_seconds: int = Field(default=300, gt=0)
+    status_list_validity_seconds: int = Field(default=86400, ge=60)
 
     @model_validator(mode="before")
     @classmethod

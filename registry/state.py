@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from registry.ops import Readiness
     from registry.ratelimit import AddressRateLimit, AnonymousVerifyCost
     from registry.settings import Settings
+    from registry.statuslist.publish import StatusListPublisher
     from registry.storage import BlobStorage
     from registry.verification.services import Verifier
 
@@ -42,6 +43,7 @@ class AppState:
     checkpoint_key: CheckpointKey
     anonymous_verify_cost: AnonymousVerifyCost  # bytes and c2pa time per address
     readiness: Readiness  # what /readyz checks, each within its deadline
+    status_lists: StatusListPublisher  # the signed status lists of consent tokens
     # Built on first request of /openapi.json (it walks every route once).
     openapi_document: dict[str, Any] | None = field(default=None, repr=False)
 

@@ -1,4 +1,4 @@
-"""`registry ...` for operators: database, keys, tenants, clients and the audit log."""
+"""`registry ...` for operators: database, keys, tenants, clients, status lists, the audit log."""
 
 from __future__ import annotations
 
@@ -220,6 +220,32 @@ def storage_reconcile(repair: bool, grace_minutes: int) -> None:
     if found.missing or (found.orphans and not found.repaired):
         sys.exit(1)
     click.echo("storage and media rows agree" if found.consistent else "storage repaired")
+
+
+@main.group()
+def statuslist() -> None:
+    """The status lists of consent tokens."""
+
+
+@statuslist.command("expire")
+@click.option("--batch", default=1000, show_default=True, help="grants per transaction")
+@click.option("--json", "as_json", is_flag=True)
+def statuslist_expire(batch: int, as_json: bool) -> None:
+    """Mark INVALID the entries of grants past valid_until (run it every minute or so)."""
+    from registry.consent.status_entries import expire_due
+
+    settings = _settings()
+    expired: list[str] = []
+    while True:
+        with _session(settings) as session:
+            grant_ids = [grant.id for grant in expire_due(session, limit=batch)]
+        expired += grant_ids
+        if len(grant_ids) < batch:
+            break
+    if as_json:
+        click.echo(json.dumps({"expired": expired}))
+    else:
+        click.echo(f"{len(expired)} grant(s) expired in their status lists")
 
 
 @main.group()

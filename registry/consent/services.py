@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from registry.audit.services import record_event
+from registry.consent import status_entries
 from registry.consent.errors import GrantNotFound, InvalidTransition
 from registry.consent.models import ConsentGrant, Subject
 from registry.consent.policy import check_policy
@@ -59,9 +60,12 @@ def _new_grant(
         token="",
         token_sha256="",
     )
-    grant.token = signer.sign(grant, pseudonym=subject.pseudonymous_id)
-    grant.token_sha256 = token_sha256(grant.token)
     session.add(grant)
+    entry = status_entries.allocate(session, grant, size=signer.status_lists.size, now=now)
+    grant.token = signer.sign(
+        grant, pseudonym=subject.pseudonymous_id, list_id=entry.list_id, idx=entry.idx
+    )
+    grant.token_sha256 = token_sha256(grant.token)
     session.flush()
     return grant
 
@@ -171,6 +175,7 @@ def revoke_grant(
     grant.status = "revoked"
     grant.revoked_at = now
     grant.revocation = {"at": now.isoformat(), "reason": data.reason, "effect": data.effect}
+    status_entries.mark(session, grant, now)
     _audit(session, grant, "grant.revoked", actor, reason=data.reason, effect=data.effect)
     return grant
 
@@ -208,6 +213,7 @@ def _pause(
         now=utcnow(),
     )
     grant.status = status
+    status_entries.mark(session, grant)
     _audit(session, grant, f"grant.{verb}", actor, reason=reason)
     return grant
 
@@ -244,6 +250,7 @@ def supersede_grant(
     )
     old.status = "superseded"
     old.superseded_by = new.id
+    status_entries.mark(session, old, now)
     _audit(session, old, "grant.superseded", actor, reason=data.reason, superseded_by=new.id)
     _audit(session, new, "grant.issued", actor, subject_id=subject.id, supersedes=old.id)
     return new

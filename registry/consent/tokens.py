@@ -1,7 +1,10 @@
 """Consent tokens: a compact JWS (ES256) over a grant's scope, free of personal data.
 
 Anyone can verify one offline with the registry's JWKS; ``jti`` is the grant id, so the
-current status is one public request away (``GET /v1/grants/{jti}/status``).
+current status is one public request away (``GET /v1/grants/{jti}/status``). Tokens issued
+since status lists exist also name their entry in one (``status.status_list``: ``idx`` and
+``uri``, draft-ietf-oauth-status-list), which a relying party checks offline
+(``registry.statuslist.offline``).
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ import jwt
 
 from registry.consent.models import ConsentGrant
 from registry.keys.keyring import KeyRing
+from registry.statuslist.offline import CONSENT_TOKEN_TYPE
+from registry.statuslist.publish import StatusListPublisher
 
-CONSENT_TOKEN_TYPE = "consent+jwt"  # noqa: S105 - a JWT typ, not a secret
+__all__ = ["CONSENT_TOKEN_TYPE", "ConsentTokenSigner", "token_claims", "token_sha256"]
 
 
 def token_sha256(token: str) -> str:
@@ -23,9 +28,16 @@ def token_sha256(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def token_claims(grant: ConsentGrant, *, issuer: str, pseudonym: str) -> dict[str, Any]:
-    """The claims of a grant's token: its scope and period, no names or free text."""
-    return {
+def token_claims(
+    grant: ConsentGrant,
+    *,
+    issuer: str,
+    pseudonym: str,
+    status_list: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The claims of a grant's token: its scope and period, no names or free text, and its
+    entry in a status list (``{"idx", "uri"}``) when it has one."""
+    claims: dict[str, Any] = {
         "jti": grant.id,
         "iss": issuer,
         "sub": pseudonym,
@@ -49,19 +61,25 @@ def token_claims(grant: ConsentGrant, *, issuer: str, pseudonym: str) -> dict[st
             "training": grant.training,
         },
     }
+    if status_list is not None:
+        claims["status"] = {"status_list": status_list}
+    return claims
 
 
 @dataclass(frozen=True)
 class ConsentTokenSigner:
-    """Signs consent tokens with the keyring's active key."""
+    """Signs consent tokens with the keyring's active key; ``status_lists`` says where the
+    tokens' status lists are published and how large new ones are."""
 
     keyring: KeyRing
     issuer: str
+    status_lists: StatusListPublisher
 
-    def sign(self, grant: ConsentGrant, *, pseudonym: str) -> str:
+    def sign(self, grant: ConsentGrant, *, pseudonym: str, list_id: int, idx: int) -> str:
         key = self.keyring.active
+        status_list = {"idx": idx, "uri": self.status_lists.uri(list_id)}
         return jwt.encode(
-            token_claims(grant, issuer=self.issuer, pseudonym=pseudonym),
+            token_claims(grant, issuer=self.issuer, pseudonym=pseudonym, status_list=status_list),
             key.private_key,
             algorithm="ES256",
             headers={"kid": key.kid, "typ": CONSENT_TOKEN_TYPE},

@@ -38,7 +38,7 @@ READ_ERRORS = (401, 403, 404, 422)
 
 def _signer() -> ConsentTokenSigner:
     state = app_state()
-    return ConsentTokenSigner(state.keyring, state.settings.issuer)
+    return ConsentTokenSigner(state.keyring, state.settings.issuer, state.status_lists)
 
 
 def subject_public(subject: Subject) -> SubjectPublic:
