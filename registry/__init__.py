@@ -33,6 +33,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.storage import StorageUnavailable, build_storage
     from registry.verification import views as verification_views
     from registry.verification.services import Verifier
+    from registry.watches import views as watches_views
+    from registry.webhooks import views as webhooks_views
 
     settings = settings or Settings()
     settings.check_production()
@@ -143,6 +145,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         audit_views.bp,
         media_views.bp,
         verification_views.bp,
+        webhooks_views.bp,
+        watches_views.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -6,15 +6,29 @@ from registry.consent.models import ConsentGrant, Subject
 from registry.idempotency import IdempotencyRecord
 from registry.media.models import MediaAsset
 from registry.provenance.models import ProvenanceCode
+from registry.watches.models import GrantExpiryAnnouncement, TakedownNotice, Watch
+from registry.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 __all__ = [
     "ApiClient",
     "AuditCheckpoint",
     "AuditEvent",
     "ConsentGrant",
+    "GrantExpiryAnnouncement",
     "IdempotencyRecord",
     "MediaAsset",
     "Organization",
     "ProvenanceCode",
     "Subject",
+    "TakedownNotice",
+    "Watch",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

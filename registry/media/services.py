@@ -28,6 +28,7 @@ from registry.media.manifest import ManifestFacts, build_manifest
 from registry.media.models import MediaAsset
 from registry.media.schemas import MediaMetadata
 from registry.storage import BlobStorage, StorageError, media_key
+from registry.webhooks.events import emit
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +175,18 @@ def record_signing(
             "sha256": asset.sha256,
             "source_sha256": asset.source_sha256,
             "manifest_id": asset.manifest_id,
+            "grant_ids": asset.grant_ids,
+        },
+    )
+    emit(
+        session,
+        plan.org_id,
+        "media.signed",
+        {
+            "media_id": asset.id,
+            "manifest_id": asset.manifest_id,
+            "sha256": asset.sha256,
+            "source_sha256": asset.source_sha256,
             "grant_ids": asset.grant_ids,
         },
     )
