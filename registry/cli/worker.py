@@ -41,6 +41,7 @@ def worker_config(settings: Settings) -> WorkerConfig:
 @click.command("worker")
 def worker() -> None:
     """Deliver webhooks (at least once, with retries) and announce expired grants."""
+    import registry.models  # noqa: F401  (every table: foreign keys resolve)
     from registry.db import Database
     from registry.watches.expiry import announce_expired
     from registry.webhooks.worker import Worker
@@ -82,6 +83,7 @@ def webhooks_test(endpoint_id: str) -> None:
     """Send a signed `webhook.test` event to an endpoint now and print the answer."""
     import httpx
 
+    import registry.models  # noqa: F401  (every table: foreign keys resolve)
     from registry.db import Database, utcnow
     from registry.ids import new_id
     from registry.webhooks.events import TEST_EVENT_TYPE, event_body
