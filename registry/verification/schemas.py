@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -62,6 +63,13 @@ class KnownAsset(BaseModel):
     generator: dict[str, str]
 
 
+class Takedown(BaseModel):
+    """The registry asked for this file to be taken down (a grant it cited was revoked with
+    the effect ``unpublish``)."""
+
+    requested_at: datetime
+
+
 class VerifyResult(BaseModel):
     verdict: Verdict
     summary: str
@@ -71,6 +79,9 @@ class VerifyResult(BaseModel):
     grants: list[GrantVerdict]
     recovered_from: Literal["source_hash", "signed_hash"] | None
     known_asset: KnownAsset | None = None
+    takedown: Takedown | None = Field(
+        default=None, description="Set when a takedown of this file was requested"
+    )
     sha256: str
     mime_type: str
 
