@@ -108,9 +108,8 @@ class Worker:
         """Run the periodic jobs that are due, then claim, send and record one batch."""
         self.run_jobs()
         claims = self.claim(self.config.concurrency * 2)
-        outcomes = list(self._pool.map(self.attempt, claims))
-        for claim, (at, outcome) in zip(claims, outcomes, strict=True):
-            self.record(claim, at, outcome)
+        outcomes = self._pool.map(self.attempt, claims)
+        self.record([(c, at, o) for c, (at, o) in zip(claims, outcomes, strict=True)])
         return len(claims)
 
     def run(self, stop: threading.Event) -> None:
@@ -203,48 +202,77 @@ class Worker:
         )
         return at, outcome
 
-    def record(self, claim: Claim, at: datetime, outcome: Outcome) -> None:
-        """Log the attempt and schedule what follows, if the lease is still ours."""
+    def record(self, results: Sequence[tuple[Claim, datetime, Outcome]]) -> None:
+        """Log each attempt and schedule what follows, in one transaction, for every claim
+        whose lease is still ours."""
+        if not results:
+            return
         with self.database.session_scope() as session:
-            delivery = session.get(WebhookDelivery, claim.delivery_id, with_for_update=True)
-            if delivery is None or delivery.lease != claim.lease or delivery.state != "pending":
-                log.warning("delivery %s was taken over; outcome dropped", claim.delivery_id)
-                return
-            session.add(
-                WebhookAttempt(
-                    delivery_id=delivery.id,
-                    attempted_at=at,
-                    status_code=outcome.status_code,
-                    error=outcome.error,
-                    duration_ms=outcome.duration_ms,
+            deliveries = {
+                d.id: d
+                for d in session.scalars(
+                    sa.select(WebhookDelivery)
+                    .where(col(WebhookDelivery.id).in_([c.delivery_id for c, _, _ in results]))
+                    .with_for_update()
                 )
+            }
+            endpoints = {
+                e.id: e
+                for e in session.scalars(
+                    sa.select(WebhookEndpoint).where(
+                        col(WebhookEndpoint.id).in_({d.endpoint_id for d in deliveries.values()})
+                    )
+                )
+            }
+            for claim, at, outcome in results:
+                delivery = deliveries.get(claim.delivery_id)
+                if delivery is None or delivery.lease != claim.lease or delivery.state != "pending":
+                    log.warning("delivery %s was taken over; outcome dropped", claim.delivery_id)
+                    continue
+                self._settle(session, delivery, endpoints[delivery.endpoint_id], at, outcome)
+
+    def _settle(
+        self,
+        session: Session,
+        delivery: WebhookDelivery,
+        endpoint: WebhookEndpoint,
+        at: datetime,
+        outcome: Outcome,
+    ) -> None:
+        session.add(
+            WebhookAttempt(
+                delivery_id=delivery.id,
+                attempted_at=at,
+                status_code=outcome.status_code,
+                error=outcome.error,
+                duration_ms=outcome.duration_ms,
             )
-            delivery.attempts += 1
-            delivery.last_attempt_at = at
-            delivery.last_status_code = outcome.status_code
-            delivery.last_error = outcome.error
-            delivery.lease = None
-            endpoint = session.get_one(WebhookEndpoint, delivery.endpoint_id)
-            if outcome.delivered:
-                delivery.state = "delivered"
-                delivery.delivered_at = at
-                if endpoint.failing_since is not None:
-                    endpoint.failing_since = None
-                return
-            if outcome.gone:
-                delivery.state = "failed"
-                _disable(endpoint, "the receiver answered 410 Gone", at)
-                return
-            if endpoint.failing_since is None:
-                endpoint.failing_since = at
-            elif at - endpoint.failing_since >= self.config.disable_after:
-                _disable(endpoint, "every delivery failed for too long", at)
-            if at - delivery.created_at >= self.config.retry_window:
-                delivery.state = "failed"
-                return
-            delivery.next_attempt_at = at + retry_delay(
-                delivery.attempts, self.rng, retry_after=outcome.retry_after
-            )
+        )
+        delivery.attempts += 1
+        delivery.last_attempt_at = at
+        delivery.last_status_code = outcome.status_code
+        delivery.last_error = outcome.error
+        delivery.lease = None
+        if outcome.delivered:
+            delivery.state = "delivered"
+            delivery.delivered_at = at
+            if endpoint.failing_since is not None:
+                endpoint.failing_since = None
+            return
+        if outcome.gone:
+            delivery.state = "failed"
+            _disable(endpoint, "the receiver answered 410 Gone", at)
+            return
+        if endpoint.failing_since is None:
+            endpoint.failing_since = at
+        elif at - endpoint.failing_since >= self.config.disable_after:
+            _disable(endpoint, "every delivery failed for too long", at)
+        if at - delivery.created_at >= self.config.retry_window:
+            delivery.state = "failed"
+            return
+        delivery.next_attempt_at = at + retry_delay(
+            delivery.attempts, self.rng, retry_after=outcome.retry_after
+        )
 
 
 def _disable(endpoint: WebhookEndpoint, reason: str, at: datetime) -> None:
