@@ -86,6 +86,7 @@ bench: $(STAMP) media-tools ## Run the benchmarks (they print figures; see bench
 	-$(BIN)/python benchmarks/verify_throughput.py
 	-$(BIN)/python benchmarks/provenance_accuracy.py
 	-$(BIN)/python benchmarks/provenance_lookup.py
+	-$(BIN)/python benchmarks/webhooks.py
 
 # A fresh copy each run: mutmut keeps results in mutants/ and would not retest old survivors.
 # With REGISTRY_TEST_DATABASE_URL set the database tests also run on PostgreSQL, which alone

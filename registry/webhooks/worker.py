@@ -107,7 +107,7 @@ class Worker:
     def run_once(self) -> int:
         """Run the periodic jobs that are due, then claim, send and record one batch."""
         self.run_jobs()
-        claims = self.claim(self.config.concurrency * 2)
+        claims = self.claim(self.config.concurrency * 4)
         outcomes = self._pool.map(self.attempt, claims)
         self.record([(c, at, o) for c, (at, o) in zip(claims, outcomes, strict=True)])
         return len(claims)
