@@ -43,6 +43,15 @@ def test_a_watcher_hears_every_consent_change_and_the_takedown(
     platform_hook = add_endpoint(platform.hooks, theirs.url)
     studio_hook = add_endpoint(studio, ours.url, event_types=["takedown.requested"])
     grant_id = signed.grant["id"]
+    # Signing emitted media.signed to the studio (written with the asset).
+    [media_signed] = studio.get("/v1/webhook-events?type=media.signed").json["items"]
+    assert media_signed["payload"]["data"] == {
+        "media_id": signed.asset["id"],
+        "manifest_id": manifest_id,
+        "sha256": signed.asset["sha256"],
+        "source_sha256": signed.asset["source_sha256"],
+        "grant_ids": [grant_id],
+    }
 
     for verb in ("suspend", "resume"):
         assert studio.post(f"/v1/grants/{grant_id}/{verb}", json={"reason": "x"}).status_code == 200

@@ -96,3 +96,25 @@ def test_sigterm_lets_the_delivery_under_way_finish(
     assert workers.stop(worker, signal.SIGTERM) == 0  # returns after the 2 s answer
     assert _delivery_states(app) == [("delivered", 1)]
     assert len(receiver.requests()) == 1
+
+
+def test_several_workers_share_the_work_and_deliver_each_event_once(
+    app: Flask, studio: Studio, receiver: Receiver, workers: Workers
+) -> None:
+    """PostgreSQL: claims skip rows another worker holds (SKIP LOCKED); SQLite: the write
+    lock serialises claims. Either way no event is sent twice while every worker lives."""
+    endpoint = add_endpoint(studio, receiver.url, event_types=["grant.issued"])
+    subject = studio.subject()["id"]
+    grants = [studio.grant(subject)["id"] for _ in range(60)]
+    running = [workers.start(REGISTRY_WORKER_CONCURRENCY="2") for _ in range(3)]
+    arrived = receiver.wait("grant.issued", count=60, timeout=60)
+    wait_for(
+        lambda: _delivery_states(app) == [("delivered", 1)] * 60, what="every delivery recorded"
+    )
+    for worker in running:
+        assert workers.stop(worker) == 0
+    assert len(receiver.requests()) == 60
+    assert sorted(r.verify(endpoint["secret"])["data"]["grant_id"] for r in arrived) == sorted(
+        grants
+    )
+    assert len({r.headers["webhook-id"] for r in arrived}) == 60

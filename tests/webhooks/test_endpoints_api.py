@@ -100,6 +100,10 @@ def test_events_are_written_with_the_change_and_only_for_endpoints_taking_them(
     assert len(all_log) == 6 and {d["state"] for d in all_log} == {"pending"}
     # The other organization has no events of ours.
     assert other_studio.get("/v1/webhook-events").json["items"] == []
+    [superseded] = studio.get("/v1/webhook-events?type=grant.superseded").json["items"]
+    assert superseded["payload"]["data"]["grant_id"] == grant["id"]
+    assert superseded["payload"]["data"]["superseded_by"] == new.json["id"]
+    assert superseded["payload"]["data"]["status"] == "superseded"
     events = studio.get("/v1/webhook-events?type=grant.revoked").json["items"]
     assert len(events) == 1
     assert events[0]["payload"]["data"]["grant_id"] == new.json["id"]
