@@ -221,3 +221,17 @@ def test_production_accepts_shared_rate_limits_or_no_public_verification(tmp_pat
         tmp_path, public_verify=True, rate_limit_storage_uri="redis://127.0.0.1:6379/0"
     ).check_production()
     production(tmp_path, public_verify=False).check_production()
+
+
+def test_private_webhook_urls_are_allowed_in_development_only(tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path, _env_file=None).webhook_allow_private_urls  # type: ignore[call-arg]
+    assert not production(tmp_path).webhook_allow_private_urls
+    settings = production(tmp_path, webhook_allow_private_urls=True)
+    with pytest.raises(ConfigurationError, match="REGISTRY_WEBHOOK_ALLOW_PRIVATE_URLS"):
+        settings.check_production()
+
+
+def test_a_webhook_lease_must_outlive_an_attempt(tmp_path: Path) -> None:
+    Settings(data_dir=tmp_path, webhook_timeout=15, webhook_lease_seconds=15.5, _env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="webhook_lease_seconds"):
+        Settings(data_dir=tmp_path, webhook_timeout=15, webhook_lease_seconds=15, _env_file=None)  # type: ignore[call-arg]

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from registry.pagination import PageQuery
 from registry.webhooks.events import EVENT_TYPES
+from registry.webhooks.signing import message_id
 
 EventType = Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(EVENT_TYPES)})]
 Url = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -98,8 +99,6 @@ class EventPublic(BaseModel):
 
     @classmethod
     def of(cls, event_id: str, event_type: str, created_at: datetime, body: str) -> EventPublic:
-        from registry.webhooks.signing import message_id
-
         return cls(
             id=event_id,
             webhook_id=message_id(event_id),
