@@ -23,10 +23,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the service with its dev tools
 
-run: $(STAMP) media-tools ## Migrate, create dev keys and a demo client, serve on 127.0.0.1:$REGISTRY_PORT
+# The webhook worker runs beside gunicorn; Ctrl-C (or gunicorn exiting) stops both. A shell
+# without job control starts background jobs ignoring SIGINT, so the trap sends the worker
+# SIGTERM (it finishes the deliveries under way) and waits for it.
+run: $(STAMP) media-tools ## Migrate, create dev keys and a demo client, serve on 127.0.0.1:$REGISTRY_PORT with the webhook worker
 	$(BIN)/registry db upgrade
 	$(BIN)/registry keys init
 	$(BIN)/registry demo
+	@$(BIN)/registry worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn -c infra/gunicorn.conf.py registry.wsgi:app
 
 browser: ## Install Debian's headless Chromium + chromedriver for the /verify page tests
@@ -81,6 +86,7 @@ bench: $(STAMP) media-tools ## Run the benchmarks (they print figures; see bench
 	-$(BIN)/python benchmarks/verify_throughput.py
 	-$(BIN)/python benchmarks/fingerprint_quality.py
 	-$(BIN)/python benchmarks/fingerprint_lookup.py
+	-$(BIN)/python benchmarks/webhooks.py
 
 # A fresh copy each run: mutmut keeps results in mutants/ and would not retest old survivors.
 # With REGISTRY_TEST_DATABASE_URL set the database tests also run on PostgreSQL, which alone

@@ -37,6 +37,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.storage import StorageUnavailable, build_storage
     from registry.verification import views as verification_views
     from registry.verification.services import Verifier
+    from registry.watches import views as watches_views
+    from registry.webhooks import views as webhooks_views
 
     settings = settings or Settings()
     settings.check_production()
@@ -159,6 +161,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         screening_views.bp,
         softbinding_views.bp,
         statuslist_views.bp,
+        webhooks_views.bp,
+        watches_views.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -7,12 +7,20 @@ from registry.idempotency import IdempotencyRecord
 from registry.media.models import ManifestStore, MediaAsset
 from registry.provenance.models import ProvenanceCode
 from registry.statuslist.models import StatusList, StatusListEntry
+from registry.watches.models import GrantExpiryAnnouncement, TakedownNotice, Watch
+from registry.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 __all__ = [
     "ApiClient",
     "AuditCheckpoint",
     "AuditEvent",
     "ConsentGrant",
+    "GrantExpiryAnnouncement",
     "IdempotencyRecord",
     "ManifestStore",
     "MediaAsset",
@@ -21,4 +29,10 @@ __all__ = [
     "StatusList",
     "StatusListEntry",
     "Subject",
+    "TakedownNotice",
+    "Watch",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

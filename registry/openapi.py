@@ -17,6 +17,8 @@ _PATH_PARAM = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 _STATUS_TEXT = {
     200: "OK",
     201: "Created",
+    202: "Accepted",
+    204: "No Content",
     302: "Found",
     400: "Bad Request",
     401: "Unauthorized",

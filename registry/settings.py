@@ -21,7 +21,16 @@ def _in_data_dir(name: str) -> Callable[[dict[str, Any]], Path]:
     return lambda data: Path(data.get("data_dir", "var")) / name
 
 
-_DERIVED = frozenset({"database_url", "public_url", "keys_dir", "storage_dir", "public_verify"})
+_DERIVED = frozenset(
+    {
+        "database_url",
+        "public_url",
+        "keys_dir",
+        "storage_dir",
+        "public_verify",
+        "webhook_allow_private_urls",
+    }
+)
 
 
 def _weak_secret(value: str, default: str) -> bool:
@@ -139,6 +148,25 @@ class Settings(BaseSettings):
     status_list_ttl_seconds: int = Field(default=300, gt=0)
     status_list_validity_seconds: int = Field(default=86400, ge=60)
 
+    # Webhooks (registry/webhooks): endpoint URLs resolving to loopback, private or link-local
+    # addresses are allowed only in development (checked at creation and at each delivery).
+    webhook_allow_private_urls: bool = Field(
+        default_factory=lambda data: data.get("env") == "development"
+    )
+    # One attempt's deadline (the spec recommends 15-30 s); a worker's claim on a delivery
+    # (its lease) outlives it, after which a worker that died is replaced by another.
+    webhook_timeout: float = Field(default=15.0, gt=0)
+    webhook_lease_seconds: float = Field(default=60.0, gt=0)
+    # Retries back off exponentially (with jitter) for at least this long, then give up; an
+    # endpoint failing without a success for webhook_disable_after_hours is disabled.
+    webhook_retry_hours: float = Field(default=24.0, gt=0)
+    webhook_disable_after_hours: float = Field(default=72.0, gt=0)
+    # The worker: deliveries at once, how often it looks for due work when idle, and how
+    # often the expiry job runs.
+    worker_concurrency: int = Field(default=8, ge=1)
+    worker_poll_seconds: float = Field(default=0.2, gt=0)
+    worker_expiry_seconds: float = Field(default=30.0, gt=0)
+
     @model_validator(mode="before")
     @classmethod
     def _none_means_default(cls, data: Any) -> Any:
@@ -146,6 +174,12 @@ class Settings(BaseSettings):
         if isinstance(data, dict):
             return {k: v for k, v in data.items() if not (v is None and k in _DERIVED)}
         return data
+
+    @model_validator(mode="after")
+    def _lease_outlives_attempt(self) -> Settings:
+        if self.webhook_lease_seconds <= self.webhook_timeout:
+            raise ValueError("webhook_lease_seconds must be longer than webhook_timeout")
+        return self
 
     @property
     def is_sqlite(self) -> bool:
@@ -167,6 +201,11 @@ class Settings(BaseSettings):
             problems.append(
                 "REGISTRY_RATE_LIMIT_STORAGE_URI must be shared storage (redis://...) when "
                 "REGISTRY_PUBLIC_VERIFY is on: memory:// counts per worker process"
+            )
+        if self.webhook_allow_private_urls:
+            problems.append(
+                "REGISTRY_WEBHOOK_ALLOW_PRIVATE_URLS must be off: webhooks to loopback, private "
+                "or link-local addresses are refused in production"
             )
         if self.is_sqlite:
             problems.append("REGISTRY_DATABASE_URL must point at PostgreSQL, not SQLite")

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import itertools
 import json
 import os
@@ -65,6 +66,15 @@ set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "consent-registry-hypothes
 MAX_EXAMPLES = int(os.environ.get("REGISTRY_SCHEMATHESIS_EXAMPLES", "30"))
 SEED = 20260110
 
+
+def _source_sha256() -> str:
+    """The SHA-256 of the seeded image's source (deterministic), to watch by hash."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return hashlib.sha256(assets.make_png(Path(tmp)).read_bytes()).hexdigest()
+
+
+SOURCE_SHA256 = _source_sha256()
+
 # Every response check but positive_data_acceptance, which expects a 2xx for each
 # schema-valid request: the registry refuses some by rule (policy, ISO codes, opaque cursors,
 # control characters), each with a documented problem. The stateful checks need the stateful
@@ -91,6 +101,7 @@ GRANTS = [f"seed-grant-{n}" for n in range(7)]
 ACTIVE_GRANTS = [GRANTS[n] for n in (0, 4, 5, 6)]  # see ``seed``
 LATEST = "seed-grant-latest"  # the newest version of the first grant (superseding makes one)
 MEDIA = ["seed-media-0"]
+MANIFESTS = ["seed-manifest-0"]  # the signed image's manifest id, to watch
 KEYS = [f"seed-key-{n}" for n in range(2)]
 FILES = [f"seed-file-{n}" for n in range(2)]
 CURSORS = {path: f"seed-cursor-{n}" for n, path in enumerate(LISTS)}
@@ -127,6 +138,9 @@ CONFIG = schemathesis.Config.from_dict(
             "suspended_grants": {"values": [GRANTS[1]]},
             "latest": {"values": [LATEST]},
             "media": {"values": MEDIA},
+            "manifests": {"values": MANIFESTS},
+            "hashes": {"values": [SOURCE_SHA256]},
+            "urls": {"values": ["https://hooks.example.test/consent"]},
             "keys": {"values": KEYS},
             "files": {"values": FILES},
             "client_ids": {"values": [CLIENT_ID]},
@@ -154,6 +168,9 @@ CONFIG = schemathesis.Config.from_dict(
             "body.subject_id": _drawn("subjects"),
             "path.grant_id": _drawn("grants"),
             "path.media_id": _drawn("media"),
+            "body.manifest_id": _drawn("manifests", 0.5),
+            "body.sha256": _drawn("hashes", 0.5),
+            "body.url": _drawn("urls"),
             "body.territories[*]": _drawn("countries", 0.9),
             "body.jurisdictions[*]": _drawn("countries", 0.9),
             "body.compensation.currency": _drawn("currencies"),
@@ -302,6 +319,7 @@ class Seed:
     subjects: list[str] = field(default_factory=list)
     grants: list[str] = field(default_factory=list)
     media: list[str] = field(default_factory=list)
+    manifests: list[str] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     files: list[bytes] = field(default_factory=list)
     cursors: dict[str, str] = field(default_factory=dict)
@@ -317,6 +335,7 @@ class Seed:
             (SUBJECTS, self.subjects),
             (GRANTS, self.grants),
             (MEDIA, self.media),
+            (MANIFESTS, self.manifests),
             (KEYS, self.keys),
             (FILES, self.files),
         ):
@@ -380,6 +399,8 @@ def seed(app: Flask, studio: Studio, work: Path) -> Seed:
             )
         )
     seed.media.append(asset["id"])
+    seed.manifests.append(asset["manifest_id"])
+    assert asset["source_sha256"] == SOURCE_SHA256
     signed = studio.get(f"/v1/media/{asset['id']}/content")
     assert signed.status_code == 200
     seed.files = [source.read_bytes(), signed.get_data()]

@@ -252,3 +252,17 @@ def test_proxy_hops_are_bounded(tmp_path: Path, hops: int, valid: bool) -> None:
     else:
         with pytest.raises(ValidationError, match="proxy_hops"):
             Settings(data_dir=tmp_path, proxy_hops=hops)
+
+
+def test_private_webhook_urls_are_allowed_in_development_only(tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path, _env_file=None).webhook_allow_private_urls  # type: ignore[call-arg]
+    assert not production(tmp_path).webhook_allow_private_urls
+    settings = production(tmp_path, webhook_allow_private_urls=True)
+    with pytest.raises(ConfigurationError, match="REGISTRY_WEBHOOK_ALLOW_PRIVATE_URLS"):
+        settings.check_production()
+
+
+def test_a_webhook_lease_must_outlive_an_attempt(tmp_path: Path) -> None:
+    Settings(data_dir=tmp_path, webhook_timeout=15, webhook_lease_seconds=15.5, _env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="webhook_lease_seconds"):
+        Settings(data_dir=tmp_path, webhook_timeout=15, webhook_lease_seconds=15, _env_file=None)  # type: ignore[call-arg]

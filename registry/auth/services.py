@@ -16,7 +16,15 @@ from registry.db import Database, utcnow
 from registry.errors import InvalidToken
 from registry.ids import new_token
 
-SCOPES = ("grants:read", "grants:write", "media:sign", "verify", "audit:read")
+SCOPES = (
+    "grants:read",
+    "grants:write",
+    "media:sign",
+    "verify",
+    "audit:read",
+    "webhooks",  # manage webhook endpoints, read their delivery logs and events
+    "watch",  # watch media and receive (and acknowledge) takedown notices
+)
 # Compared against when the client id is unknown, so both paths take the same time.
 _DUMMY_HASH = hashlib.sha256(b"no such client").hexdigest()
 

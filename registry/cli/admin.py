@@ -45,19 +45,26 @@ def _emit(data: dict[str, str], as_json: bool) -> None:
 
 
 _PIPELINE_COMMANDS = frozenset({"sign", "verify", "screen"})  # defined in registry.cli.pipeline
+_WORKER_COMMANDS = frozenset({"worker", "webhooks"})  # defined in registry.cli.worker
 
 
 class _RegistryGroup(click.Group):
-    """The command group; the pipeline commands (httpx, rich) load only when they are used."""
+    """The command group; the pipeline commands (httpx, rich) and the worker's load only when
+    they are used."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), *_PIPELINE_COMMANDS])
+        return sorted([*super().list_commands(ctx), *_PIPELINE_COMMANDS, *_WORKER_COMMANDS])
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in _PIPELINE_COMMANDS:
             from registry.cli import pipeline
 
             command: click.Command = getattr(pipeline, cmd_name)
+            return command
+        if cmd_name in _WORKER_COMMANDS:
+            from registry.cli import worker
+
+            command = getattr(worker, cmd_name)
             return command
         return super().get_command(ctx, cmd_name)
 

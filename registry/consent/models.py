@@ -37,6 +37,8 @@ class ConsentGrant(SQLModel, table=True):
         sa.Index("ix_consent_grants_org_subject", "org_id", "subject_id"),
         # Listing pages through an organization's grants in id (creation) order.
         sa.Index("ix_consent_grants_org_id_id", "org_id", "id"),
+        # The worker's expiry job: active grants past valid_until.
+        sa.Index("ix_consent_grants_status_valid_until", "status", "valid_until"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)

@@ -21,6 +21,7 @@ from registry.consent.tokens import ConsentTokenSigner, token_sha256
 from registry.db import Database, utcnow
 from registry.ids import is_uuid
 from registry.pagination import Page, keyset_page, uuid_key
+from registry.watches import announce, takedowns
 
 
 def _new_grant(
@@ -92,11 +93,11 @@ def issue_grant(
     now: datetime | None = None,
 ) -> ConsentGrant:
     """Check policy, sign the consent token and store a new grant."""
+    now = now or utcnow()
     subject = get_subject(session, org_id=org_id, subject_id=data.subject_id)
-    grant = _new_grant(
-        session, org_id=org_id, subject=subject, terms=data, signer=signer, now=now or utcnow()
-    )
+    grant = _new_grant(session, org_id=org_id, subject=subject, terms=data, signer=signer, now=now)
     _audit(session, grant, "grant.issued", actor, subject_id=subject.id)
+    announce.grant_changed(session, grant, "grant.issued", now=now)
     return grant
 
 
@@ -177,6 +178,9 @@ def revoke_grant(
     grant.revocation = {"at": now.isoformat(), "reason": data.reason, "effect": data.effect}
     status_entries.mark(session, grant, now)
     _audit(session, grant, "grant.revoked", actor, reason=data.reason, effect=data.effect)
+    announce.grant_changed(session, grant, "grant.revoked", now=now, effect=data.effect)
+    if data.effect == "unpublish":
+        takedowns.request_takedowns(session, grant, now=now)
     return grant
 
 
@@ -204,17 +208,19 @@ def _pause(
     reason: str,
     actor: str,
 ) -> ConsentGrant:
+    now = utcnow()
     grant = _transition(
         session,
         org_id=org_id,
         grant_id=grant_id,
         allowed_from=allowed_from,
         verb=verb,
-        now=utcnow(),
+        now=now,
     )
     grant.status = status
     status_entries.mark(session, grant)
     _audit(session, grant, f"grant.{verb}", actor, reason=reason)
+    announce.grant_changed(session, grant, f"grant.{verb}", now=now)
     return grant
 
 
@@ -253,6 +259,8 @@ def supersede_grant(
     status_entries.mark(session, old, now)
     _audit(session, old, "grant.superseded", actor, reason=data.reason, superseded_by=new.id)
     _audit(session, new, "grant.issued", actor, subject_id=subject.id, supersedes=old.id)
+    announce.grant_changed(session, old, "grant.superseded", now=now, superseded_by=new.id)
+    announce.grant_changed(session, new, "grant.issued", now=now, supersedes=old.id)
     return new
 
 

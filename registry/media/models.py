@@ -34,6 +34,8 @@ class MediaAsset(SQLModel, table=True):
     title: str | None = Field(default=None, max_length=200)
     created_by: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Set when a grant it cited was revoked with the effect "unpublish" (a takedown notice).
+    takedown_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ManifestStore(SQLModel, table=True):

@@ -36,6 +36,7 @@ from registry.provenance.fingerprints import watermark_fingerprint
 from registry.provenance.jobs import Provenance, mark_and_fingerprint
 from registry.provenance.watermark import watermark_key
 from registry.storage import BlobStorage, StorageError, media_key
+from registry.webhooks.events import emit
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +212,18 @@ def record_signing(
             "sha256": asset.sha256,
             "source_sha256": asset.source_sha256,
             "manifest_id": asset.manifest_id,
+            "grant_ids": asset.grant_ids,
+        },
+    )
+    emit(
+        session,
+        plan.org_id,
+        "media.signed",
+        {
+            "media_id": asset.id,
+            "manifest_id": asset.manifest_id,
+            "sha256": asset.sha256,
+            "source_sha256": asset.source_sha256,
             "grant_ids": asset.grant_ids,
         },
     )

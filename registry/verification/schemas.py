@@ -104,6 +104,11 @@ class Recovered(BaseModel):
 
     method: Literal["watermark", "fingerprint"]
     matches: list[RecoveredAsset]
+class Takedown(BaseModel):
+    """The registry asked for this file to be taken down (a grant it cited was revoked with
+    the effect ``unpublish``)."""
+
+    requested_at: datetime
 
 
 class VerifyResult(BaseModel):
@@ -119,6 +124,9 @@ class VerifyResult(BaseModel):
         default=None,
         description="Registered media this file matched by its watermark or fingerprints, "
         "when it carries no manifest (or a broken one) and its bytes are not known",
+    )
+    takedown: Takedown | None = Field(
+        default=None, description="Set when a takedown of this file was requested"
     )
     sha256: str
     mime_type: str

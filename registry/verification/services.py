@@ -36,6 +36,7 @@ from registry.verification.schemas import (
     Recovered,
     RecoveredAsset,
     RecoveredGrant,
+    Takedown,
     VerifyResult,
 )
 from registry.verification.summary import summarize
@@ -215,9 +216,12 @@ def verify_file(
     ]
     statuses = {c.status for c in results}
     verdict = "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
+    sentence = summarize(verdict, results, summary, ai=ai)
+    if asset is not None and asset.takedown_requested_at is not None:
+        sentence += " A takedown of this file was requested when a grant it cites was revoked."
     return VerifyResult(
         verdict=verdict,
-        summary=summarize(verdict, results, summary, ai=ai),
+        summary=sentence,
         labelled_ai_generated=labelled,
         checks=results,
         manifest=summary,
@@ -233,6 +237,9 @@ def verify_file(
             generator=asset.generator,
         )
         if asset
+        else None,
+        takedown=Takedown(requested_at=asset.takedown_requested_at)
+        if asset is not None and asset.takedown_requested_at is not None
         else None,
         sha256=source.sha256,
         mime_type=media_format.mime_type,

@@ -244,7 +244,7 @@ def test_access_token_claims_name_issuer_audience_client_org_and_scope(
     assert claims["org"] == studio.org_id
     assert claims["scope"] == response.json["scope"]
     assert set(claims["scope"].split()) == {
-        "audit:read", "grants:read", "grants:write", "media:sign", "verify"
+        "audit:read", "grants:read", "grants:write", "media:sign", "verify", "webhooks", "watch"
     }
 
 

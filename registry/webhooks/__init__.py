@@ -1,0 +1,1 @@
+"""Standard Webhooks: endpoints, the transactional outbox, signing and the delivery worker."""
