@@ -42,8 +42,8 @@ def worker_config(settings: Settings) -> WorkerConfig:
 def worker() -> None:
     """Deliver webhooks (at least once, with retries) and announce expired grants."""
     import registry.models  # noqa: F401  (every table: foreign keys resolve)
-    from registry.db import Database
     from registry.consent.status_entries import expire_due
+    from registry.db import Database
     from registry.watches.expiry import announce_expired
     from registry.webhooks.worker import Worker
 
