@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 
+import sqlalchemy as sa
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
@@ -32,9 +34,47 @@ def problem_response(error: errors.RegistryError) -> Response:
     return response
 
 
+def redacted_traceback(error: BaseException) -> str:
+    """``error``'s traceback, its causes included, with every database error's message
+    replaced by its class and code: PostgreSQL's DETAIL line quotes the failing row's values
+    (a display name, say) and the statement text may carry literals; ``hide_parameters``
+    covers neither."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    drivers: set[int] = set()  # the DB-API errors that SQLAlchemy's errors wrap
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa.exc.DBAPIError):
+            drivers.add(id(current.orig))
+            head = f"{type(current).__name__} ({_database_code(current.orig)})"
+        elif id(current) in drivers:
+            head = (
+                f"{type(current).__module__}.{type(current).__name__} ({_database_code(current)})"
+            )
+        else:
+            head = "".join(traceback.format_exception_only(current)).rstrip()
+        frames = "".join(traceback.format_tb(current.__traceback__))
+        parts.append(f"Traceback (most recent call last):\n{frames}{head}")
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    return "\n\nwhich was caused by:\n".join(parts)
+
+
+def _database_code(driver_error: BaseException | None) -> str:
+    """PostgreSQL's SQLSTATE (psycopg) or SQLite's error name: what the error is, never what
+    it quotes."""
+    for attribute, label in (("sqlstate", "SQLSTATE"), ("sqlite_errorname", "SQLite")):
+        code = getattr(driver_error, attribute, None)
+        if code:
+            return f"{label} {code}"
+    return "message withheld"
+
+
 def _registry_error(error: errors.RegistryError) -> Response:
     if error.status >= 500:
-        log.error("request failed: %s", error.detail, exc_info=error)
+        log.error("request failed: %s\n%s", error.detail, redacted_traceback(error))
     return problem_response(error)
 
 
@@ -61,7 +101,9 @@ def _http_error(error: HTTPException) -> Response:
 
 
 def _unexpected(error: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log.error(
+        "unhandled error on %s %s\n%s", request.method, request.path, redacted_traceback(error)
+    )
     return problem_response(errors.InternalError("an internal error occurred; it has been logged"))
 
 

@@ -22,6 +22,7 @@ _STATUS_TEXT = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
+    408: "Request Timeout",
     409: "Conflict",
     413: "Content Too Large",
     415: "Unsupported Media Type",
@@ -77,6 +78,13 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     ]
 
 
+def _error_codes(spec: Operation) -> list[int]:
+    """The problem statuses an operation can answer: its own, 500, and 408 wherever a request
+    body is read (registry/body_deadline.py times out a client that stops sending it)."""
+    has_body = spec.request_body is not None or spec.body is not None
+    return sorted({*spec.errors, 500, *((408,) if has_body else ())})
+
+
 def _operation_object(
     path: str, method: str, spec: Operation, refs: dict[Any, Any]
 ) -> dict[str, Any]:
@@ -129,7 +137,7 @@ def _operation_object(
     responses[str(spec.status)] = ok
     for code, extra in spec.extra_responses.items():
         responses[str(code)] = extra
-    for code in sorted({*spec.errors, 500}):
+    for code in _error_codes(spec):
         responses[str(code)] = {"$ref": f"#/components/responses/Problem{code}"}
     op["responses"] = responses
     if not spec.public:
@@ -146,7 +154,7 @@ def build_openapi(app: Flask) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for path, method, spec in ops:
         paths.setdefault(path, {})[method] = _operation_object(path, method, spec, refs)
-    codes = sorted({c for _, _, s in ops for c in (*s.errors, 500)})
+    codes = sorted({c for _, _, s in ops for c in _error_codes(s)})
     responses = {
         f"Problem{code}": {
             "description": _STATUS_TEXT.get(code, "Internal Server Error"),

@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     rate_limit_storage_uri: str = "memory://"
     rate_limit_key_prefix: str = "registry"
     anonymous_verify_rate: str = "30/minute"
+    # How many proxies in front of the service append to X-Forwarded-For (nginx of
+    # docs/deployment.md: 1). Their entries give the client's address (per-address limits);
+    # 0 trusts no such header, since a client can send it itself.
+    proxy_hops: int = Field(default=0, ge=0, le=5)
     # Anonymous verification also spends bytes and c2pa time, per address and minute: the body's
     # Content-Length is checked (and charged) before it is read, the helper's c2pa CPU seconds
     # after the call. One body larger than the byte budget is a 413.

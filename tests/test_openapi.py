@@ -95,6 +95,18 @@ def test_every_operation_documents_the_500_problem(document: dict[str, Any]) -> 
         assert "500" in operation["responses"], f"{method.upper()} {path}"
 
 
+def test_the_408_problem_is_documented_exactly_where_a_body_is_read(
+    document: dict[str, Any],
+) -> None:
+    with_body = without_body = 0
+    for path, method, op in operations(document):
+        reads_a_body = "requestBody" in op
+        assert ("408" in op["responses"]) == reads_a_body, (method, path)
+        with_body += reads_a_body
+        without_body += not reads_a_body
+    assert with_body and without_body  # both kinds exist, so the rule was checked both ways
+
+
 def test_operation_ids_are_unique(document: dict[str, Any]) -> None:
     ids = [operation["operationId"] for _, _, operation in operations(document)]
 

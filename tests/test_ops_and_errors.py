@@ -131,7 +131,48 @@ def test_unexpected_exception_is_logged(
 ) -> None:
     client.get(failing_route)
 
-    assert any("secret internals" in str(r.exc_info) for r in caplog.records if r.exc_info)
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(logged) == 1
+    assert "GET /test-only/explode" in logged[0]
+    assert "RuntimeError: secret internals" in logged[0]  # our own errors keep their message
+    assert "in explode" in logged[0]  # and their traceback
+
+
+@pytest.fixture
+def leaking_database_route(app: Flask) -> str:
+    """A route whose database error quotes a person's name: PostgreSQL's DETAIL line shows the
+    duplicate key's value, and on both backends the statement text carries it."""
+    from registry.db import get_session
+
+    name = "Ada " + "Secret" + "name"  # spelled apart: the traceback quotes this source line
+
+    def duplicate() -> str:
+        session = get_session()
+        session.execute(sa.text("CREATE TEMPORARY TABLE leak_probe (name text UNIQUE)"))
+        for _ in range(2):
+            session.execute(sa.text(f"INSERT INTO leak_probe VALUES ('{name}')"))  # noqa: S608
+        return "unreachable"
+
+    app.add_url_rule("/test-only/duplicate", "test_only_duplicate", duplicate)
+    return "/test-only/duplicate"
+
+
+def test_a_database_error_is_logged_without_the_values_it_quotes(
+    leaking_database_route: str, client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = client.get(leaking_database_route)
+
+    assert_problem(response, 500, "internal-error")
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(logged) == 1
+    assert "Secretname" not in logged[0]
+    assert not any(r.exc_info for r in caplog.records)  # no handler prints the raw message
+    # What the operator needs is still there: the error class, its SQLSTATE, where it happened.
+    assert "IntegrityError" in logged[0]
+    assert "in duplicate" in logged[0]
+    on_postgresql = state_of(client.application).settings.database_url.startswith("postgres")
+    code = "SQLSTATE 23505" if on_postgresql else "SQLite SQLITE_CONSTRAINT_UNIQUE"
+    assert f"IntegrityError ({code})" in logged[0]
 
 
 def test_json_body_over_the_limit_is_a_413_problem_and_writes_nothing(
@@ -156,8 +197,11 @@ def test_json_body_over_the_limit_without_content_length_is_a_413_problem(
     response = studio.client.post(
         "/v1/subjects",
         input_stream=io.BytesIO(payload),
-        headers={**studio.headers, "Content-Type": "application/json",
-                 "Transfer-Encoding": "chunked"},
+        headers={
+            **studio.headers,
+            "Content-Type": "application/json",
+            "Transfer-Encoding": "chunked",
+        },
         environ_overrides={"CONTENT_LENGTH": "", "wsgi.input_terminated": True},
     )
 
@@ -180,9 +224,7 @@ def test_text_plain_body_is_a_415_problem_and_writes_nothing(
     assert counts() == before
 
 
-def test_malformed_json_is_a_400_problem_and_writes_nothing(
-    studio: Studio, counts: Counts
-) -> None:
+def test_malformed_json_is_a_400_problem_and_writes_nothing(studio: Studio, counts: Counts) -> None:
     before = counts()
 
     response = studio.client.post(
@@ -206,9 +248,7 @@ def test_json_that_is_not_an_object_is_a_422_problem_and_writes_nothing(
     assert counts() == before
 
 
-def test_schema_violation_is_a_422_problem_naming_the_field(
-    studio: Studio, counts: Counts
-) -> None:
+def test_schema_violation_is_a_422_problem_naming_the_field(studio: Studio, counts: Counts) -> None:
     before = counts()
 
     response = studio.post("/v1/subjects", json={"display_name": "Ada", "unknown_field": 1})

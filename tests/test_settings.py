@@ -221,3 +221,12 @@ def test_production_accepts_shared_rate_limits_or_no_public_verification(tmp_pat
         tmp_path, public_verify=True, rate_limit_storage_uri="redis://127.0.0.1:6379/0"
     ).check_production()
     production(tmp_path, public_verify=False).check_production()
+
+
+@pytest.mark.parametrize(("hops", "valid"), [(-1, False), (0, True), (5, True), (6, False)])
+def test_proxy_hops_are_bounded(tmp_path: Path, hops: int, valid: bool) -> None:
+    if valid:
+        assert Settings(data_dir=tmp_path, proxy_hops=hops).proxy_hops == hops
+    else:
+        with pytest.raises(ValidationError, match="proxy_hops"):
+            Settings(data_dir=tmp_path, proxy_hops=hops)

@@ -30,7 +30,21 @@ Modality = Annotated[str, Field(max_length=32, json_schema_extra={"enum": list(M
 OperationName = Annotated[str, Field(max_length=32, json_schema_extra={"enum": list(OPERATIONS)})]
 MediaType = Annotated[str, Field(max_length=32, json_schema_extra={"enum": list(MEDIA_TYPES)})]
 Territory = Annotated[
-    str, Field(max_length=8, description="ISO 3166-1 alpha-2 code, or * for worldwide")
+    str,
+    Field(
+        max_length=8,
+        description="ISO 3166-1 alpha-2 code, or * for worldwide",
+        json_schema_extra={"enum": ["*", *sorted(country_codes())]},
+    ),
+]
+Country = Annotated[
+    str,
+    Field(
+        min_length=2,
+        max_length=2,
+        description="ISO 3166-1 alpha-2 code",
+        json_schema_extra={"enum": sorted(country_codes())},
+    ),
 ]
 
 
@@ -44,7 +58,7 @@ class SubjectCreate(RequestModel):
     status: Literal["living", "deceased"] = "living"
     date_of_birth: date | None = None
     date_of_death: date | None = None
-    jurisdictions: list[Annotated[str, Field(min_length=2, max_length=2)]] = Field(
+    jurisdictions: list[Country] = Field(
         default_factory=list, max_length=50
     )
     external_ref: ShortText | None = None

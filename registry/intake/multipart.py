@@ -8,7 +8,7 @@ from typing import IO, Any, cast
 from flask import request
 from pydantic import BaseModel, ValidationError
 from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.exceptions import ClientDisconnected
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.formparser import MultiPartParser
 from werkzeug.http import parse_options_header
 from werkzeug.wsgi import get_content_length, get_input_stream
@@ -112,6 +112,8 @@ def _parse_multipart(
         if not boundary:
             return MultiDict(), MultiDict()
         form, files = parser.parse(stream, boundary, length)
+    except RequestEntityTooLarge as exc:  # werkzeug counts parts as it reads them
+        raise PayloadTooLarge(f"a multipart body may have at most {MAX_FORM_PARTS} parts") from exc
     except ValueError:
         return MultiDict(), MultiDict()
     if any(len(value.encode()) > MAX_METADATA_BYTES for value in form.values()):

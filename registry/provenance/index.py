@@ -211,7 +211,7 @@ def _query(
         values = sorted(wanted[position])
         params[f"v{position}"] = values if dialect == "postgresql" else json.dumps(values)
     statement = _statement(dialect == "postgresql", positions)
-    rows = session.execute(statement, params).tuples()
+    rows = session.execute(statement, params)
     return [(row[0], row[1], row[2], row[3], row[4]) for row in rows]
 
 

@@ -137,3 +137,37 @@ def test_behind_the_buffering_proxy_stalled_bodies_never_reach_gunicorn(
     while "POST /v1/auth/token" not in served.log() and time.monotonic() < until:
         time.sleep(0.05)
     assert served.log().count("POST /v1/auth/token") == 1  # the complete one only
+
+
+def anonymous_verify(port: int, source: str, *, forwarded: str | None = None) -> int:
+    """An anonymous POST /v1/verify from loopback address ``source``; its status."""
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=10, source_address=(source, 0)
+    )
+    headers = {"Content-Type": "image/jpeg"}
+    if forwarded is not None:
+        headers["X-Forwarded-For"] = forwarded
+    try:
+        connection.request("POST", "/v1/verify", body=b"not a jpeg", headers=headers)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(("hops", "apart"), [(0, False), (1, True)])
+def test_behind_the_proxy_anonymous_limits_count_each_client_by_the_proxys_word(
+    serve: Callable[..., Served], proxy: Callable[[int], int], hops: int, apart: bool
+) -> None:
+    served = serve(REGISTRY_PROXY_HOPS=str(hops), REGISTRY_ANONYMOUS_VERIFY_RATE="2/minute")
+    port = proxy(served.port)
+
+    within = [anonymous_verify(port, "127.0.0.2") for _ in range(2)]
+    # A client's own X-Forwarded-For moves it to no other bucket: nginx appends the address
+    # it saw, and that last entry is the one trusted.
+    spoofed = anonymous_verify(port, "127.0.0.2", forwarded="203.0.113.9")
+    other_client = anonymous_verify(port, "127.0.0.3")
+
+    assert 429 not in within, within
+    assert spoofed == 429
+    # Trusting no proxy (the default), every client behind nginx is one address to the limit.
+    assert (other_client != 429) is apart, other_client

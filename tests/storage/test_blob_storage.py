@@ -288,7 +288,10 @@ def test_unreachable_s3_raises_storage_unavailable_quickly(
     started = time.monotonic()
     with pytest.raises(StorageUnavailable) as raised:
         operation(closed_port_storage)
-    assert time.monotonic() - started < 5
+    # Refused connections and botocore's few retries take about 1 s on a quiet machine; the
+    # bound is loose because two shared vCPUs at load 10+ stretch it (5.8 s seen), yet it
+    # still tells apart botocore's default retrying, which takes minutes.
+    assert time.monotonic() - started < 15
     assert raised.value.status == 503
     assert "127.0.0.1" not in raised.value.detail  # no internals in what a client may see
     assert raised.value.__cause__ is not None
