@@ -27,6 +27,7 @@ from registry.statuslist.offline import (
     StatusList,
     TokenCheck,
     TokenCheckError,
+    UnknownKey,
     check_consent_token,
     read_status_list,
     referenced_list,
@@ -299,7 +300,7 @@ class RegistryClient:
     def _read_list(self, token: str, uri: str, now: float) -> StatusList:
         try:
             return read_status_list(token, self.public_keys(), uri=uri, now=now)
-        except TokenCheckError:  # perhaps signed by a key newer than the JWKS held
+        except UnknownKey:  # signed by a key newer than the JWKS held
             return read_status_list(token, self.public_keys(refresh=True), uri=uri, now=now)
 
     def check_consent_token(self, token: str, *, issuer: str | None = None) -> TokenCheck:
@@ -310,7 +311,10 @@ class RegistryClient:
         """
         uri = referenced_list(token)
         lists = {uri: self.status_list(uri)} if uri else {}
-        return check_consent_token(token, self.public_keys(), lists, issuer=issuer)
+        try:
+            return check_consent_token(token, self.public_keys(), lists, issuer=issuer)
+        except UnknownKey:  # issued after a key rotation the JWKS held predates
+            return check_consent_token(token, self.public_keys(refresh=True), lists, issuer=issuer)
 
     def get_media(self, media_id: str) -> SignedMedia:
         return SignedMedia.from_json(self._send("GET", f"/v1/media/{media_id}").json())

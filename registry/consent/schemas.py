@@ -58,9 +58,7 @@ class SubjectCreate(RequestModel):
     status: Literal["living", "deceased"] = "living"
     date_of_birth: date | None = None
     date_of_death: date | None = None
-    jurisdictions: list[Country] = Field(
-        default_factory=list, max_length=50
-    )
+    jurisdictions: list[Country] = Field(default_factory=list, max_length=50)
     external_ref: ShortText | None = None
 
     @field_validator("jurisdictions")

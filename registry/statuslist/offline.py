@@ -41,6 +41,10 @@ class TokenCheckError(Exception):
     """No statement can be made about the token: it, or the list it names, is not acceptable."""
 
 
+class UnknownKey(TokenCheckError):
+    """Signed with a ``kid`` the JWKS held does not have (perhaps a key newer than the copy)."""
+
+
 class PublicKeys:
     """The ES256 public keys of a JWKS (``/.well-known/jwks.json``), by ``kid``."""
 
@@ -52,8 +56,10 @@ class PublicKeys:
 
     def key(self, header: Mapping[str, Any]) -> Any:
         kid = header.get("kid")
-        if header.get("alg") != ALGORITHM or not isinstance(kid, str) or kid not in self._keys:
-            raise TokenCheckError(f"signed with an unknown key or algorithm (kid {kid!r})")
+        if header.get("alg") != ALGORITHM:
+            raise TokenCheckError(f"signed with an unknown algorithm {header.get('alg')!r}")
+        if not isinstance(kid, str) or kid not in self._keys:
+            raise UnknownKey(f"signed with an unknown key (kid {kid!r})")
         return self._keys[kid]
 
 
