@@ -140,6 +140,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         budget.Budget(
             seconds=settings.c2pa_seconds,
             seconds_per_gib=settings.c2pa_seconds_per_gib,
+            provenance_seconds=settings.provenance_seconds,
             memory_bytes=settings.c2pa_memory_mb * 1024 * 1024,
             memory_per_byte=settings.c2pa_memory_per_byte,
             workers=settings.c2pa_workers,

@@ -129,6 +129,8 @@ class Settings(BaseSettings):
     c2pa_workers: int = Field(default=4, ge=1)
     c2pa_seconds: float = Field(default=5.0, gt=0)
     c2pa_seconds_per_gib: float = Field(default=60.0, ge=0)
+    # The fixed part for watermarking and fingerprinting calls (they decode the media).
+    provenance_seconds: float = Field(default=30.0, gt=0)
     c2pa_memory_mb: int = Field(default=512, gt=0)
     c2pa_memory_per_byte: float = Field(default=8.0, ge=0)
     max_upload_bytes: int = 2 * 1024 * 1024 * 1024

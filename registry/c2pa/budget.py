@@ -74,14 +74,20 @@ class Budget:
 
     seconds: float = 5.0
     seconds_per_gib: float = 60.0
+    # Watermarking and fingerprinting (registry/provenance/jobs.py) decode the media: a 1 MP
+    # PNG takes ~0.5 s of CPU, 20-100x c2pa's own work on it, so a worker at load 10+ could
+    # overrun c2pa's 5 s with a file that is not hostile. Their calls get this fixed part.
+    provenance_seconds: float = 30.0
     memory_bytes: int = 512 * _MIB
     memory_per_byte: float = 8.0
     workers: int = 4
 
-    def for_size(self, size: int) -> tuple[float, int]:
-        """The wall-clock seconds and the bytes of address space a call on ``size`` bytes gets."""
+    def for_size(self, size: int, *, provenance: bool = False) -> tuple[float, int]:
+        """The wall-clock seconds and the bytes of address space a call on ``size`` bytes gets
+        (``provenance``: a watermarking or fingerprinting call)."""
+        fixed = self.provenance_seconds if provenance else self.seconds
         return (
-            self.seconds + self.seconds_per_gib * size / _GIB,
+            fixed + self.seconds_per_gib * size / _GIB,
             int(self.memory_bytes + self.memory_per_byte * size),
         )
 
@@ -351,16 +357,18 @@ def call(
     request: dict[str, Any],
     *,
     size: int,
+    provenance: bool = False,
     on_callback: Callable[[bytes], bytes] | None = None,
 ) -> dict[str, Any]:
-    """Run one request in a helper under the budget for a file of ``size`` bytes.
+    """Run one request in a helper under the budget for a file of ``size`` bytes
+    (``provenance``: with the fixed part of a watermarking or fingerprinting call).
 
     Returns the helper's answer (a result or an error it reported). Raises
     ``MediaOverBudget`` when the call ran out of time or memory, and ``HelperFailed`` when the
     helper ended for another reason (a crash in c2pa).
     """
     budget = _budget
-    seconds, memory = budget.for_size(size)
+    seconds, memory = budget.for_size(size, provenance=provenance)
     # RLIMIT_CPU only backs up the deadline (which this process keeps), so it is lax: the
     # helper's hashing thread may use a second core beside c2pa.
     limits = {"memory": memory, "cpu": 2 * seconds + 1, "retain": budget.memory_bytes}

@@ -108,7 +108,7 @@ def probe(*, path: Path, kind: Kind) -> Probe:
 
 def _call(request: dict[str, Any], path: Path) -> tuple[dict[str, Any], float]:
     try:
-        answer = budget.call({"op": OP, **request}, size=path.stat().st_size)
+        answer = budget.call({"op": OP, **request}, size=path.stat().st_size, provenance=True)
     except budget.HelperFailed as exc:
         if exc.returncode is not None and exc.returncode < 0:  # a decoder crashed on the file
             raise UndecodableMedia("The media content cannot be decoded.") from exc

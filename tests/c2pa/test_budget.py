@@ -157,3 +157,30 @@ def test_helpers_hold_little_memory_when_idle() -> None:
     for helper in pool._idle:
         memory = psutil.Process(helper.process.pid).memory_full_info()
         assert memory.uss < 64 * 1024 * 1024, memory
+
+
+def test_provenance_calls_get_their_own_fixed_part() -> None:
+    plain = budget.Budget(seconds=5.0, provenance_seconds=30.0)
+    assert plain.for_size(1000)[0] == pytest.approx(5.0, abs=0.01)
+    assert plain.for_size(1000, provenance=True)[0] == pytest.approx(30.0, abs=0.01)
+    # The per-GiB part and the memory are the same for both kinds of call.
+    assert plain.for_size(1024**3, provenance=True)[0] == pytest.approx(90.0)
+    assert plain.for_size(10**6, provenance=True)[1] == plain.for_size(10**6)[1]
+
+
+@pytest.mark.usefixtures("restore_budget")
+@pytest.mark.parametrize(("provenance_seconds", "refused"), [(0.05, True), (60.0, False)])
+def test_fingerprinting_runs_under_the_provenance_allowance_not_c2pas(
+    tmp_path: Path, provenance_seconds: float, refused: bool
+) -> None:
+    from registry.provenance import jobs
+    from tests.provenance.media import save, scene
+
+    picture = save(scene(3), tmp_path / "scene.png")
+    # c2pa's own fixed part is far too short for fingerprinting; only the allowance counts.
+    budget.configure(budget.Budget(seconds=0.05, provenance_seconds=provenance_seconds))
+    if refused:
+        with pytest.raises(MediaOverBudget):
+            jobs.probe(path=picture, kind="image")
+    else:
+        assert jobs.probe(path=picture, kind="image").fingerprints
