@@ -95,7 +95,10 @@ def test_audio_and_watermark_lookups(
     index.add(session, ids[0], fingerprint(wav, "audio"))
     picture = media.save(media.scene(4, (640, 480)), media_dir / "p.png")
     marked = media_dir / "marked.png"
-    key = watermark_key(ids[1], b"secret")
+    # A fixed key: on this 640x480 picture about 1 key in 8 does not survive the half-size
+    # q70 copy (26 of 30 random keys did); this test is about the index, and fingerprints
+    # carry what the mark does not (tests/provenance/test_durable_credentials.py).
+    key = watermark_key("asset-with-a-surviving-mark", b"secret")
     embed(picture, marked, key)
     index.add(session, ids[1], [*fingerprint(marked, "image"), watermark_fingerprint(key)])
 
