@@ -37,14 +37,28 @@ def citing_media(session: Session, *, org_id: str, grant_id: str) -> list[MediaA
     )
 
 
+def hash_condition(sha256: str) -> Any:
+    """A condition on ``media_assets``: its signed or its source file has this SHA-256."""
+    return sa.or_(col(MediaAsset.sha256) == sha256, col(MediaAsset.source_sha256) == sha256)
+
+
+def by_hash(session: Session, sha256: str) -> tuple[MediaAsset | None, MediaAsset | None]:
+    """The asset whose signed file has this SHA-256, and the one whose source file has it
+    (one query; each None when no asset has it)."""
+    found = session.scalars(sa.select(MediaAsset).where(hash_condition(sha256)).limit(2)).all()
+    signed = next((a for a in found if a.sha256 == sha256), None)
+    source = next((a for a in found if a.source_sha256 == sha256), None)
+    return signed, source
+
+
 def named_media(
     session: Session, *, manifest_id: str | None = None, sha256: str | None = None
 ) -> list[MediaAsset]:
     """Assets with this manifest id, or whose signed or source file has this SHA-256."""
     if manifest_id is not None:
         condition = col(MediaAsset.manifest_id) == manifest_id
+    elif sha256 is not None:
+        condition = hash_condition(sha256)
     else:
-        condition = sa.or_(
-            col(MediaAsset.sha256) == sha256, col(MediaAsset.source_sha256) == sha256
-        )
+        return []
     return list(session.scalars(sa.select(MediaAsset).where(condition).limit(100)))

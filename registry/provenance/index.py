@@ -154,6 +154,15 @@ def lookup(
     return matches[:limit]
 
 
+def best_per_asset(matches: Iterable[Match]) -> list[Match]:
+    """The best match of each asset, best first (``lookup`` may find an asset once per
+    family: by its picture and by a frame, say)."""
+    best: dict[str, Match] = {}
+    for match in sorted(matches, key=lambda m: (-m.similarity, m.distance, m.asset_id)):
+        best.setdefault(match.asset_id, match)
+    return list(best.values())
+
+
 Row = tuple[str, int, int, int, int | None]  # asset_id, seq, whole code, its bits, start_ms
 
 

@@ -86,10 +86,7 @@ def recover(session: Session, found: Probe, *, now: datetime, limit: int) -> lis
     """The registered assets a probed file is: by its watermark, else by its fingerprints."""
     matches = match_probe(session, found, limit=limit * 4)
     method: Method = "watermark" if matches and matches[0].unit == "watermark" else "fingerprint"
-    best: dict[str, index.Match] = {}
-    for match in matches:  # best first: an asset found by several families keeps its best
-        best.setdefault(match.asset_id, match)
-    chosen = list(best.values())[:limit]
+    chosen = index.best_per_asset(matches)[:limit]
     assets = _assets(session, [m.asset_id for m in chosen])
     grants = _grants(session, [g for a in assets.values() for g in a.grant_ids])
     return [

@@ -28,6 +28,7 @@ from registry.c2pa.adapter import ManifestReport, read_manifest
 from registry.db import utcnow
 from registry.intake.sniff import BY_MIME_TYPE, sniff
 from registry.intake.spool import SpooledFile
+from registry.media.citations import by_hash
 from registry.media.models import MediaAsset
 from registry.provenance.fingerprints import Kind
 from registry.provenance.matching import match_content
@@ -118,16 +119,11 @@ def screen_file(
 
 def _by_hash(session: Session, sha256: str) -> Found | None:
     """The asset whose signed bytes (preferred) or source bytes these are."""
-    found = session.scalars(
-        sa.select(MediaAsset)
-        .where(sa.or_(col(MediaAsset.sha256) == sha256, col(MediaAsset.source_sha256) == sha256))
-        .limit(2)
-    ).all()
-    signed = next((a for a in found if a.sha256 == sha256), None)
+    signed, source = by_hash(session, sha256)
     if signed is not None:
         return Found(signed, ScreenMatch(method="signed_hash", alg=None, similarity=1.0))
-    if found:
-        return Found(found[0], ScreenMatch(method="source_hash", alg=None, similarity=1.0))
+    if source is not None:
+        return Found(source, ScreenMatch(method="source_hash", alg=None, similarity=1.0))
     return None
 
 

@@ -18,7 +18,7 @@ from sqlmodel import col
 from registry.intake.sniff import sniff
 from registry.intake.spool import SpooledFile
 from registry.media.models import ManifestStore, MediaAsset
-from registry.provenance.index import Match, lookup
+from registry.provenance.index import Match, best_per_asset, lookup
 from registry.provenance.matching import (
     FINGERPRINT_ALGS,
     SUPPORTED_ALGS,
@@ -110,9 +110,7 @@ def manifest_store(session: Session, manifest_id: str) -> bytes:
 
 def _result(session: Session, found: Iterable[Match], max_results: int) -> SoftBindingQueryResult:
     """One match per asset (its best similarity), as manifest ids, best first."""
-    best: dict[str, float] = {}
-    for match in found:
-        best[match.asset_id] = max(best.get(match.asset_id, 0.0), match.similarity)
+    best = {match.asset_id: match.similarity for match in best_per_asset(found)}
     if not best:
         return SoftBindingQueryResult(matches=[])
     rows = session.execute(

@@ -19,6 +19,7 @@ from registry.c2pa.adapter import ManifestReport, read_manifest
 from registry.db import utcnow
 from registry.intake.sniff import sniff
 from registry.intake.spool import SpooledFile
+from registry.media.citations import by_hash
 from registry.media.models import MediaAsset
 from registry.provenance.recovery import Recovery, recover_file
 from registry.verification import checks
@@ -72,16 +73,10 @@ def _known_asset(
             )
         )
         return session.scalars(query.limit(1)).first(), None
-    # One query for both hashes; a match on the source bytes is preferred.
-    found = session.scalars(
-        sa.select(MediaAsset)
-        .where(sa.or_(col(MediaAsset.source_sha256) == sha256, col(MediaAsset.sha256) == sha256))
-        .limit(2)
-    ).all()
-    by_source = next((a for a in found if a.source_sha256 == sha256), None)
+    # A match on the source bytes is preferred.
+    by_signed, by_source = by_hash(session, sha256)
     if by_source is not None:
         return by_source, "source_hash"
-    by_signed = found[0] if found else None
     return by_signed, ("signed_hash" if by_signed else None)
 
 
