@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from registry.provenance import index, watermark
+from registry.provenance import index, watermark, watermark_keys
 from registry.provenance.fingerprints import (
     Fingerprint,
     audio_fingerprints,
@@ -397,7 +397,7 @@ def watermark_survival(count: int) -> None:
     psnr, embed_s, extract_s, false_keys = [], [], [], 0
     for seed in range(count):
         picture = media.scene(200_000 + seed, SIZES[seed % len(SIZES)])
-        key = watermark.watermark_key(f"asset-{seed}", b"benchmark secret")
+        key = watermark_keys.watermark_key(f"asset-{seed}", b"benchmark secret")
         start = time.perf_counter()
         marked = watermark.embed_picture(picture, key)
         embed_s.append(time.perf_counter() - start)

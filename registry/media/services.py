@@ -34,7 +34,7 @@ from registry.provenance import index
 from registry.provenance.errors import UndecodableMedia
 from registry.provenance.fingerprints import watermark_fingerprint
 from registry.provenance.jobs import Provenance, mark_and_fingerprint
-from registry.provenance.watermark import watermark_key
+from registry.provenance.watermark_keys import watermark_key
 from registry.storage import BlobStorage, StorageError, media_key
 from registry.webhooks.events import emit
 

@@ -19,7 +19,7 @@ import iscc_core as ic
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from registry.provenance import index, watermark
+from registry.provenance import index
 from registry.provenance.fingerprints import (
     ALG,
     WATERMARK_ALG,
@@ -29,6 +29,7 @@ from registry.provenance.fingerprints import (
     watermark_fingerprint,
 )
 from registry.provenance.jobs import Probe, probe
+from registry.provenance.watermark_keys import KEY_BYTES
 
 # The soft-binding algorithms the index can answer, by kind (C2PA list names; the watermark's
 # is the registry's own).
@@ -87,8 +88,8 @@ def binding_probes(alg: str, value: bytes) -> list[Fingerprint]:
     8-byte key. Raises ``InvalidBindingValue`` for anything else.
     """
     if alg == WATERMARK_ALG:
-        if len(value) != watermark.KEY_BYTES:
-            raise InvalidBindingValue(f"a {alg} value is {watermark.KEY_BYTES} bytes")
+        if len(value) != KEY_BYTES:
+            raise InvalidBindingValue(f"a {alg} value is {KEY_BYTES} bytes")
         return [watermark_fingerprint(value)]
     if alg != ALG:
         raise InvalidBindingValue(f"{alg} is not an algorithm of this registry")

@@ -19,8 +19,9 @@ are added around it, both measured in ``benchmarks/fingerprint_quality.py``:
 when it cannot (flat or saturated pictures); pictures smaller than ``MIN_SIDE`` are refused
 before any work. It runs before signing: the manifest's hash then covers the marked pixels.
 
-Keys: ``watermark_key(asset_id, secret)`` is an HMAC of the asset id under a server secret,
-so nobody who reads an asset id from a manifest can forge its mark into another picture.
+Keys: ``watermark_keys.watermark_key(asset_id, secret)`` is an HMAC of the asset id under a
+server secret, so nobody who reads an asset id from a manifest can forge its mark into
+another picture.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from registry.intake.errors import UnsupportedMedia
 from registry.provenance.errors import UndecodableMedia, WatermarkNotEmbeddable
+from registry.provenance.watermark_keys import KEY_BYTES
 
-KEY_BYTES = 8
 CHECK_BYTES = 2
 PAYLOAD_BITS = (KEY_BYTES + CHECK_BYTES) * 8
 CANONICAL_SIDE = 256  # the shorter side of the copy the mark lives in
@@ -78,14 +79,6 @@ with _no_start_method_change():
     from blind_watermark.version import bw_notes
 
 bw_notes.close()  # the library prints a banner on its first use otherwise
-
-
-def watermark_key(asset_id: str, secret: bytes) -> bytes:
-    """The 8-byte key for an asset: HMAC-SHA256 of its id under the server's secret."""
-    if not secret:
-        raise ValueError("the watermark secret must not be empty")
-    mac = hmac.new(secret, b"registry-watermark-key/v1:" + asset_id.encode(), hashlib.sha256)
-    return mac.digest()[:KEY_BYTES]
 
 
 def embed(path_in: Path, path_out: Path, key: bytes) -> None:

@@ -23,7 +23,8 @@ from registry.provenance.fingerprints import (
     watermark_fingerprint,
 )
 from registry.provenance.models import ProvenanceCode
-from registry.provenance.watermark import embed, extract, watermark_key
+from registry.provenance.watermark import embed, extract
+from registry.provenance.watermark_keys import watermark_key
 from tests.provenance import media
 
 MakeAssets = Callable[[int], list[str]]

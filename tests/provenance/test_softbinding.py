@@ -16,7 +16,8 @@ from registry.provenance.softbinding import (
     values_of,
     watermarked_action,
 )
-from registry.provenance.watermark import embed, watermark_key
+from registry.provenance.watermark import embed
+from registry.provenance.watermark_keys import watermark_key
 from tests.provenance import media
 
 KEY = watermark_key("asset", b"secret")

@@ -13,14 +13,13 @@ from PIL import Image
 
 from registry.provenance.errors import WatermarkNotEmbeddable
 from registry.provenance.watermark import (
-    KEY_BYTES,
     MIN_SIDE,
     embed,
     embed_picture,
     extract,
     extract_picture,
-    watermark_key,
 )
+from registry.provenance.watermark_keys import KEY_BYTES, watermark_key
 from tests.provenance import media
 
 KEY = watermark_key("0190c0de-0000-7000-8000-000000000001", b"test secret")

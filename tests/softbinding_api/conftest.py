@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from sqlmodel import col
 
 from registry.provenance.models import ProvenanceCode
-from registry.provenance.watermark import watermark_key
+from registry.provenance.watermark_keys import watermark_key
 from registry.state import state_of
 from tests.factories import Studio
 from tests.provenance.media import half_jpeg70, save, scene
