@@ -57,9 +57,26 @@ def match_content(
     algs: Collection[str] = SUPPORTED_ALGS,
     limit: int = 10,
 ) -> list[index.Match]:
-    """Registered assets the file at ``path`` (of ``kind``) is close to, best first. The
-    file is read in a c2pa helper under the budget (``jobs.probe``)."""
-    return match_probe(session, probe(path=path, kind=kind), algs=algs, limit=limit)
+    """Registered assets the file at ``path`` (of ``kind``) is close to, best first."""
+    return probe_and_match(session, path, kind, algs=algs, limit=limit)[1]
+
+
+def probe_and_match(
+    session: Session | Connection,
+    path: Path,
+    kind: Kind,
+    *,
+    algs: Collection[str] = SUPPORTED_ALGS,
+    limit: int = 10,
+) -> tuple[Probe, list[index.Match]]:
+    """The file's probe and its matches (``match_probe``). It is read in a c2pa helper under
+    the budget (``jobs.probe``), fingerprinted only when its mark, if any, names no asset."""
+    found = probe(path=path, kind=kind, mark_suffices=WATERMARK_ALG in algs)
+    hits = match_probe(session, found, algs=algs, limit=limit)
+    if not hits and found.watermark_key is not None and not found.fingerprints:
+        found = probe(path=path, kind=kind)  # a mark the index does not hold
+        hits = match_probe(session, found, algs=algs, limit=limit)
+    return found, hits
 
 
 def match_probe(

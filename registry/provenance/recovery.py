@@ -27,8 +27,8 @@ from registry.consent.scope import status_now
 from registry.media.models import MediaAsset
 from registry.provenance import index
 from registry.provenance.fingerprints import Kind
-from registry.provenance.jobs import Probe, probe
-from registry.provenance.matching import match_probe
+from registry.provenance.jobs import Probe
+from registry.provenance.matching import probe_and_match
 
 Method = Literal["watermark", "fingerprint"]
 MAX_MATCHES = 5
@@ -77,14 +77,16 @@ class Recovery:
 def recover_file(
     session: Session, *, path: Path, kind: Kind, now: datetime, limit: int = MAX_MATCHES
 ) -> Recovery:
-    """Probe the file at ``path`` and look it up (``recover``)."""
-    found = probe(path=path, kind=kind)
-    return Recovery(recover(session, found, now=now, limit=limit), found)
+    """Probe the file at ``path`` and look it up: the registered assets it is, by its
+    watermark, else by its fingerprints, with their grants' status ``now``."""
+    found, matches = probe_and_match(session, path, kind, limit=limit * 4)
+    return Recovery(recovered(session, matches, now=now, limit=limit), found)
 
 
-def recover(session: Session, found: Probe, *, now: datetime, limit: int) -> list[Recovered]:
-    """The registered assets a probed file is: by its watermark, else by its fingerprints."""
-    matches = match_probe(session, found, limit=limit * 4)
+def recovered(
+    session: Session, matches: list[index.Match], *, now: datetime, limit: int
+) -> list[Recovered]:
+    """The matched assets (best first, at most ``limit``) with their grants' status now."""
     method: Method = "watermark" if matches and matches[0].unit == "watermark" else "fingerprint"
     chosen = index.best_per_asset(matches)[:limit]
     assets = _assets(session, [m.asset_id for m in chosen])
