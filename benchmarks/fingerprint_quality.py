@@ -230,7 +230,8 @@ def effective_distance(family: str, probe: list[int], stored: list[int]) -> int:
 
     One code: the smallest distance to any stored code. Video frames: an asset matches when
     at least MIN_FRAME_SHARE of the probe's frames have a stored frame within the threshold,
-    i.e. when the k-th smallest per-frame distance is within it.
+    i.e. when the k-th smallest per-frame distance is within it, and one pair within it is a
+    seed (shares a chunk within one bit: how the index finds the video).
     """
     if not probe or not stored:
         return 999
@@ -249,7 +250,12 @@ def effective_distance(family: str, probe: list[int], stored: list[int]) -> int:
     if family != "video-frame":
         return nearest[0]
     k = math.ceil(index.MIN_FRAME_SHARE * len(probe))
-    return nearest[k - 1]
+    # ... and when one of those frames is a seed (index.is_seed): the closest seed pair.
+    seed = min(
+        ((p ^ s).bit_count() for p in probe for s in stored if index.is_seed(p, s, 64)),
+        default=999,
+    )
+    return max(nearest[k - 1], seed)
 
 
 @dataclass

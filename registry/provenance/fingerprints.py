@@ -72,13 +72,14 @@ WORKING_SIDE = 1024  # crop variants are computed on a copy at most this large
 MIN_CONTRAST = 8  # grey levels between the darkest and lightest normalised pixel
 
 CHROMAPRINT_RATE = 11_025  # Chromaprint resamples to this itself; PyAV does it for it here
+CHROMAPRINT_HOP = 1365  # samples between its frames (4096-sample frames, 2/3 overlapping)
 # About 6 s of sound. With fewer features the quarters and thirds of the 256-bit code hash
 # two or three features each: a 4-s soundtrack re-encoded came 34 bits from its original.
 MIN_AUDIO_FEATURES = 24
 MIN_DISTINCT_FEATURES = 4  # silence gives one feature over and over
 MAX_AUDIO_SECONDS = 3 * 3600  # decoding stops there (bounds the work on a huge file)
 SHIFTS = (-910, -455, 455, 910)  # audio variants, in samples at 11025 Hz (about 41 / 83 ms)
-TRIMS = (0.05, 0.10)  # audio variants: this share of the features cut at either end
+TRIMS = (0.05, 0.10)  # audio variants: this share of the duration cut at either end
 
 FRAME_STEP_SECONDS = 1.0
 MAX_FRAMES = 120  # a longer video is sampled every duration/MAX_FRAMES seconds
@@ -292,13 +293,16 @@ def audio_fingerprints(path: Path) -> list[Fingerprint]:
     - the codes of the sound shifted by ``SHIFTS``: an encoder's priming delay (AAC adds 1024
       samples, 23 ms) moves every Chromaprint frame, and a probe is then closer to one of the
       shifted codes;
-    - the codes of the sound trimmed by ``TRIMS`` at its end, and at its start (shifted too:
-      a cut falls anywhere in a Chromaprint frame): the code hashes the whole track and its
-      quarters, so a copy cut by 10% was 31-46 bits from the original (of 256; threshold 22)
-      and 0-16 from the nearest trimmed variant (benchmarks/fingerprint_quality.py). They
-      are subsets of the features already computed: no more decoding.
+    - the codes of the sound trimmed by ``TRIMS`` of its duration at its end, and at its
+      start (shifted too: a cut falls anywhere in a Chromaprint frame): the code hashes the
+      whole track and its quarters, so a copy cut by 10% was 31-46 bits from the original (of
+      256; threshold 22). The trim is counted in Chromaprint frames of the sound's duration
+      (``CHROMAPRINT_HOP``), not in features: the first ~20 frames give no feature, so 10% of
+      a 12-s clip is 10 frames, 13% of its 75 features. Counted so, a copy cut by 10% at its
+      start was a median of 3 bits from the nearest variant instead of 15. They are subsets
+      of the features already computed: no more decoding.
     """
-    by_shift = chromaprint_features(path, shifts=(0, *SHIFTS))
+    by_shift, samples = chromaprint_features(path, shifts=(0, *SHIFTS))
     main = audio_digest(by_shift[0])
     if main is None:
         return []
@@ -309,7 +313,7 @@ def audio_fingerprints(path: Path) -> list[Fingerprint]:
         named = f" shift {millis:+d} ms" if shift else ""
         renditions = [] if not shift else [(f"shift {millis:+d} ms", features)]
         for trim in TRIMS:
-            cut = int(len(features) * trim)
+            cut = round(trim * samples / CHROMAPRINT_HOP)
             renditions.append((f"trim start {trim:.0%}{named}", features[cut:]))
             if not shift:
                 renditions.append((f"trim end {trim:.0%}", features[: len(features) - cut]))
@@ -329,10 +333,11 @@ def audio_digest(features: list[int]) -> bytes | None:
 
 def chromaprint_features(
     path: Path, *, shifts: Sequence[int] = (0,), max_seconds: float = MAX_AUDIO_SECONDS
-) -> dict[int, list[int]]:
+) -> tuple[dict[int, list[int]], int]:
     """The raw Chromaprint fingerprint of the first audio stream for each shift (samples at
-    11025 Hz: positive delays the sound by that much silence, negative drops its start);
-    empty lists when there is no audio stream or under a second of it."""
+    11025 Hz: positive delays the sound by that much silence, negative drops its start),
+    and the samples of sound read; empty lists when there is no audio stream or under a
+    second of it."""
     chromaprint = chromaprint_module()
     import av
 
@@ -346,7 +351,7 @@ def chromaprint_features(
     try:
         with av.open(str(path)) as container:
             if not container.streams.audio:
-                return {shift: [] for shift in shifts}
+                return {shift: [] for shift in shifts}, 0
             stream = container.streams.audio[0]
             resampler = av.AudioResampler(format="s16", layout="mono", rate=CHROMAPRINT_RATE)
             for frame in _decoded(container, stream):
@@ -358,7 +363,7 @@ def chromaprint_features(
                 for chunk in resampler.resample(None):
                     fed = _feed(printers, chunk, fed, budget)
         if fed < CHROMAPRINT_RATE:  # under a second of sound: nothing to fingerprint
-            return {shift: [] for shift in shifts}
+            return {shift: [] for shift in shifts}, fed
         result = {}
         for shift, printer in printers.items():
             raw, _algorithm = chromaprint.decode_fingerprint(printer.finish())
@@ -368,7 +373,7 @@ def chromaprint_features(
         raise UndecodableMedia("Chromaprint could not fingerprint the sound.") from exc
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise UndecodableMedia(f"The audio cannot be decoded: {_reason(exc)}") from exc
-    return result
+    return result, fed
 
 
 def _feed(printers: dict[int, Any], chunk: Any, fed: int, budget: int) -> int:

@@ -7,7 +7,9 @@ chunk position, for the stored chunks within floor(r / 3) bits of the probe's ch
 value for r < 3, 23 for r < 6, ~254 for r < 9), one indexed query per position joined by
 ``UNION ALL`` (a single round trip), and ranks the rows found by their exact distance in
 Python (Norouzi, Punjani & Fleet, "Fast exact search in Hamming space with multi-index
-hashing", 2014). The answer is exact: every stored code within r is found.
+hashing", 2014). The answer is exact: every stored code within r is found. Video frames are
+the exception: a video is found through a frame within one bit per chunk of a probe frame's
+(``FRAME_SEED_RADIUS``), then judged on all its frames.
 
 Why three chunks: at 5 x 10^6 codes (10^6 pictures) a 21-bit chunk value matches ~2 random
 rows, a 16-bit one ~76; for the image threshold 8, four 16-bit chunks (rho = 2) would fetch
@@ -56,6 +58,12 @@ MAX_DISTANCE: dict[str, int] = {
 CANDIDATE_RADIUS: dict[str, int] = {"audio": 8}
 # A video matches when at least this share of the probe's frame codes match its frames.
 MIN_FRAME_SHARE = 0.5
+# A video is found through its frames that share a chunk within one bit with a probe frame's
+# (every frame within 5 bits, most within 8: ``is_seed``), 23 values per chunk instead of 254
+# at reach 2, which made a 6-frame probe cost ~11x an image's; each asset so found is then
+# compared whole: all its frames, at MAX_DISTANCE. A copy is missed only when none of its
+# matching frames is a seed (recall measured by benchmarks/fingerprint_quality.py).
+FRAME_SEED_RADIUS = 5
 
 _TABLE = ProvenanceCode.metadata.tables["provenance_codes"]
 _SELECT = (
@@ -147,8 +155,11 @@ def lookup(
     for family, members in by_family.items():
         values = sorted({fp.value for fp in members})
         radius = limits.get(family, 0)
-        candidate_radius = min(radius, CANDIDATE_RADIUS.get(family, radius))
-        rows = _candidates(session, family, values, candidate_radius)
+        if family == "video-frame":
+            rows = _frames_of_seeded(session, values, radius)
+        else:
+            candidate_radius = min(radius, CANDIDATE_RADIUS.get(family, radius))
+            rows = _candidates(session, family, values, candidate_radius)
         matches.extend(_rank(family, values, rows, radius))
     matches.sort(key=lambda m: (-m.similarity, m.distance, m.asset_id))
     return matches[:limit]
@@ -185,6 +196,34 @@ def _candidates(
             bits += 8 * len(tail)
         found[(asset_id, seq)] = (asset_id, seq, whole, bits, start_ms)
     return list(found.values())
+
+
+def is_seed(probe: int, stored: int, radius: int) -> bool:
+    """Whether a stored frame code finds its video for a probe frame: within ``radius`` and
+    sharing a chunk within ``FRAME_SEED_RADIUS // CHUNKS`` bits (what the seed query asks)."""
+    reach = FRAME_SEED_RADIUS // CHUNKS
+    return (probe ^ stored).bit_count() <= radius and any(
+        (a ^ b).bit_count() <= reach
+        for a, b in zip(chunks_of(probe), chunks_of(stored), strict=True)
+    )
+
+
+def _frames_of_seeded(
+    session: Session | Connection, probes: Sequence[bytes], radius: int
+) -> list[Row]:
+    """Every frame of the videos that have a seed frame (``is_seed``) for one of the probes."""
+    seeds = _candidates(session, "video-frame", probes, FRAME_SEED_RADIUS)
+    codes = [_prefix_of(p) for p in probes]
+    found = sorted({row[0] for row in seeds if any(is_seed(c, row[2], radius) for c in codes)})
+    if not found:
+        return []
+    statement = sa.select(_TABLE.c.asset_id, _TABLE.c.seq, _TABLE.c.code, _TABLE.c.start_ms).where(
+        _TABLE.c.family == "video-frame", _TABLE.c.asset_id.in_(found)
+    )
+    return [
+        (asset_id, seq, _unsigned(code), BITS, start_ms)
+        for asset_id, seq, code, start_ms in session.execute(statement)
+    ]
 
 
 @functools.cache

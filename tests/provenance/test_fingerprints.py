@@ -161,7 +161,7 @@ def test_unrelated_audio_does_not_match(originals: list[Path], media_dir: Path) 
 
 @pytest.mark.parametrize("ext", ["wav", "mp3", "flac", "m4a"])
 def test_every_audio_format_gets_an_audio_code(media_dir: Path, ext: str) -> None:
-    path = media.write_audio(media_dir / f"clip.{ext}", media.synth_audio(7, 6))
+    path = media.write_audio(media_dir / f"clip.{ext}", media.synth_audio(7, 8))
     assert sniff(path).kind == "audio"
 
     prints = fingerprint(path, "audio")

@@ -137,6 +137,51 @@ def test_a_reencoded_video_finds_its_asset(
     assert any(m.unit == "audio" and m.asset_id == ids[1] for m in matches)
 
 
+def _flip_in_chunks(
+    fp: Fingerprint, per_chunk: tuple[int, int, int], rng: random.Random
+) -> Fingerprint:
+    """``fp`` with that many bits flipped in each chunk (c0 holds the high 22 bits)."""
+    bits, low = [], 64
+    for width, count in zip(index.CHUNK_WIDTHS, per_chunk, strict=True):
+        low -= width
+        bits += rng.sample(range(low, low + width), count)
+    return flipped(fp, bits)
+
+
+def test_a_video_is_found_through_a_seed_frame_then_compared_whole(
+    session: Session, make_assets: MakeAssets
+) -> None:
+    """A seed is a frame within the radius with a chunk within one bit of a probe frame's; the
+    video it finds is then judged on all its frames (share and distance)."""
+    rng = random.Random(5)  # noqa: S311 (test data)
+    probe = [random_code(rng, "video-frame") for _ in range(4)]
+    seed_at_8 = _flip_in_chunks(probe[0], (4, 3, 1), rng)  # distance 8, c2 within 1 bit
+    cases = {
+        # a seed at the radius and a frame at 6 that is no seed: 2 of 4 frames, share 0.5
+        "found": [seed_at_8, _flip_in_chunks(probe[1], (2, 2, 2), rng)],
+        # every frame within the radius, none a seed: not found
+        "no seed": [_flip_in_chunks(p, (2, 2, 2), rng) for p in probe],
+        # a seed-shaped frame one bit past the radius, the others no seeds: not found
+        "seed past the radius": [
+            _flip_in_chunks(probe[0], (4, 4, 1), rng),
+            *[_flip_in_chunks(p, (2, 2, 2), rng) for p in probe[1:]],
+        ],
+        # a seed, but 1 frame of 4 is under the share: not matched
+        "under the share": [_flip_in_chunks(probe[2], (1, 1, 0), rng)],
+    }
+    ids = dict(zip(cases, make_assets(len(cases)), strict=True))
+    for case, frames in cases.items():
+        noise = [random_code(rng, "video-frame") for _ in range(3)]
+        index.add(session, ids[case], frames + noise)
+
+    assert index.is_seed(probe[0].as_int, seed_at_8.as_int, 8)
+    assert not index.is_seed(probe[0].as_int, seed_at_8.as_int, 7)
+    matches = index.lookup(session, probe, limit=10)
+    assert [(m.asset_id, m.unit, m.similarity, m.distance) for m in matches] == [
+        (ids["found"], "video-frame", 0.5, 6)
+    ]
+
+
 def test_add_numbers_codes_per_family_and_remove_forgets_them(
     session: Session, make_assets: MakeAssets
 ) -> None:

@@ -50,7 +50,9 @@ def test_video_frames_carry_timespans_and_audio_variants_stay_out(media_dir: Pat
     scopes = [block["scope"] for block in iscc["data"]["blocks"]]
     assert scopes[:6] == [{"timespan": {"start": s, "end": s + 1000}} for s in range(0, 6000, 1000)]
     assert scopes[6:] == [{}]  # the soundtrack's code; its shifted, trimmed variants: index only
-    assert len([fp for fp in prints if fp.unit == "audio"]) == 17
+    # The code, its 4 shifts and the 5% trims (at either end; at the start of each shift):
+    # 10% off 6 s leaves fewer features than a code takes.
+    assert len([fp for fp in prints if fp.unit == "audio"]) == 11
 
 
 def test_c2pa_signs_and_reads_back_the_soft_bindings(media_dir: Path) -> None:
