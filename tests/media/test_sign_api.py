@@ -162,18 +162,24 @@ def test_a_grant_valid_from_earlier_this_second_covers_signing_now(
     studio: Studio, work: Path
 ) -> None:
     # A pipeline that registers a grant and signs at once: the grant became valid a fraction
-    # of a second ago, so comparing with a time truncated to the second refused it.
-    while datetime.now(UTC).microsecond > 100_000:  # well clear of the next second
-        time.sleep(0.01)
-    start_of_second = datetime.now(UTC).replace(microsecond=0)
-    grant = studio.grant(
-        media_types=["image"], valid_from=(start_of_second + timedelta(microseconds=1)).isoformat()
-    )
+    # of a second ago, so comparing with a time truncated to the second refused it. Only a
+    # signing that ends within the grant's second tells; on a loaded machine one may not, so
+    # a few tries (each must sign), of which one must end in time.
+    timely = 0
+    for _ in range(5):
+        while datetime.now(UTC).microsecond > 100_000:  # well clear of the next second
+            time.sleep(0.01)
+        start_of_second = datetime.now(UTC).replace(microsecond=0)
+        valid_from = start_of_second + timedelta(microseconds=1)
+        grant = studio.grant(media_types=["image"], valid_from=valid_from.isoformat())
 
-    response = sign_upload(studio, assets.make_png(work), metadata(grant["id"]))
+        response = sign_upload(studio, assets.make_png(work), metadata(grant["id"]))
 
-    assert datetime.now(UTC) < start_of_second + timedelta(seconds=1), "too slow to tell"
-    assert response.status_code == 201, response.json
+        assert response.status_code == 201, response.json
+        if datetime.now(UTC) < start_of_second + timedelta(seconds=1):
+            timely += 1
+            break
+    assert timely, "no signing ended within its grant's second: too slow to tell"
 
 
 def test_get_media_returns_the_asset(studio: Studio, work: Path) -> None:
