@@ -165,3 +165,41 @@ def consent_check(findings: list[ConsentFinding], *, claimed: bool, ai_generated
     worst = min(codes, key=_SEVERITY.index)
     status = "warn" if worst == "consent.superseded" else "fail"
     return Check(check="consent", status=status, code=worst, message=_MESSAGES[worst])
+
+
+def declaration_check(
+    declared: Mapping[str, set[str]], grants: Mapping[str, ConsentGrant], *, training_code: str
+) -> Check | None:
+    """What the cited people declare now that the file contradicts (None: nothing declared).
+
+    ``do_not_train`` is contradicted by a file that does not state ``notAllowed`` for
+    training and mining; ``do_not_synthesize`` by any file citing the person (it may predate
+    the declaration: a warning, as for a superseded grant).
+    """
+    kinds: set[str] = set()
+    for grant in grants.values():
+        kinds |= declared.get(grant.subject_id, set())
+    if not kinds:
+        return None
+    if "do_not_train" in kinds and training_code != "training.notAllowed":
+        return Check(
+            check="declarations",
+            status="warn",
+            code="declarations.do_not_train",
+            message="A person this file cites has declared that no AI may be trained on their "
+            "voice or likeness, but the file does not forbid AI training and data mining.",
+        )
+    if "do_not_synthesize" in kinds:
+        return Check(
+            check="declarations",
+            status="warn",
+            code="declarations.do_not_synthesize",
+            message="A person this file cites has declared that their voice and likeness may "
+            "not be synthesized.",
+        )
+    return Check(
+        check="declarations",
+        status="pass",
+        code="declarations.respected",
+        message="The file respects what the people it cites have declared.",
+    )
