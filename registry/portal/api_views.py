@@ -9,7 +9,7 @@ from registry.auth.models import Organization
 from registry.auth.principal import Principal
 from registry.db import get_session
 from registry.portal import invitations
-from registry.portal.errors import InvitationUndeliverable
+from registry.portal.errors import EmailNotConfigured
 from registry.portal.schemas import InvitationCreate, InvitationPublic
 from registry.state import app_state
 
@@ -34,7 +34,7 @@ def invite_subject(principal: Principal, subject_id: str, body: InvitationCreate
     portal = app_state().portal
     assert portal is not None  # noqa: S101 - create_app builds it
     if body.email and portal.mailer is None:
-        raise InvitationUndeliverable("this registry has no SMTP server (REGISTRY_SMTP_HOST)")
+        raise EmailNotConfigured("this registry has no SMTP server (REGISTRY_SMTP_HOST)")
     session = get_session()
     invitation, url = invitations.create_invitation(
         session,

@@ -28,6 +28,12 @@ class InvitationUndeliverable(RegistryError):
     title = "The invitation email could not be handed to the mail server"
 
 
+class EmailNotConfigured(RegistryError):
+    status = 422
+    slug = "invitation-email-not-configured"
+    title = "This registry sends no email (no SMTP server is configured); omit email"
+
+
 class CsrfRejected(Forbidden):
     slug = "csrf-token-invalid"
     title = "The form's CSRF token is missing or not valid; reload the page and try again"

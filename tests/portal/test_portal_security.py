@@ -4,6 +4,7 @@ person's revocation goes through the API's lifecycle (events, webhooks, status l
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from registry.consent.models import ConsentGrant
+from registry.ratelimit import AddressRateLimit
 from registry.settings import Settings
 from registry.state import state_of
 from registry.statuslist.models import StatusListEntry
@@ -159,3 +161,29 @@ def test_download_all_my_data(person: Person, pending: dict[str, Any]) -> None:
     assert [p["subject_id"] for p in data["profiles"]] == [pending["subject"]["id"]]
     assert [g["id"] for g in data["grants"]] == [pending["grant"]["id"]]
     assert len(data["account"]["passkeys"]) == 1 and "token" not in data["grants"][0]
+
+
+def test_invitation_redemption_is_rate_limited(app: Flask, studio: Studio) -> None:
+    portal = state_of(app).portal
+    assert portal is not None
+    state_of(app).portal = dataclasses.replace(
+        portal,
+        invitation_limit=AddressRateLimit(
+            "3/minute", storage="memory://", key_prefix="t", scope="portal-invitation"
+        ),
+    )
+    client = app.test_client()
+    statuses = [client.get("/portal/invitations/inv_guess").status_code for _ in range(4)]
+    assert statuses == [404, 404, 404, 429]
+
+
+def test_an_email_without_an_smtp_server_is_refused(
+    studio: Studio, counts: Callable[[], dict[str, int]]
+) -> None:
+    subject = studio.subject()
+    before = counts()
+    response = studio.post(
+        f"/v1/subjects/{subject['id']}/invitations", json={"email": "ada@example.org"}
+    )
+    assert_problem(response, 422, "invitation-email-not-configured")
+    assert counts() == before
