@@ -174,7 +174,7 @@ def revoke_grant(
         session,
         org_id=org_id,
         grant_id=grant_id,
-        allowed_from=("active", "suspended"),
+        allowed_from=("active", "suspended", PENDING_CONFIRMATION),
         verb="revoked",
         now=now,
     )

@@ -28,6 +28,8 @@ class Portal:
                 storage=settings.rate_limit_storage_uri,
                 key_prefix=settings.rate_limit_key_prefix,
                 scope=scope,
+                refusal="from one address",
+                advice="wait a minute and try again",
             )
 
         mailer = None

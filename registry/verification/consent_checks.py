@@ -22,15 +22,30 @@ _SEVERITY = [
     "consent.unknown_grant",
     "consent.token_mismatch",
     "consent.revoked",
+    "consent.declined",
+    "consent.pending_confirmation",
     "consent.suspended",
     "consent.expired",
     "consent.out_of_scope",
     "consent.superseded",
 ]
+# Statuses that are findings of their own (a grant the person declined or has not confirmed
+# never covered a use).
+_NOT_IN_FORCE = (
+    "revoked",
+    "suspended",
+    "expired",
+    "superseded",
+    "declined",
+    "pending_confirmation",
+)
 _MESSAGES = {
     "consent.unknown_grant": "A grant the file cites does not exist in this registry.",
     "consent.token_mismatch": "A cited grant's token does not match the registry's record.",
     "consent.revoked": "The consent this file cites has been revoked.",
+    "consent.declined": "The person declined the consent this file cites.",
+    "consent.pending_confirmation": "The consent this file cites waits for the person's "
+    "confirmation.",
     "consent.suspended": "The consent this file cites is suspended.",
     "consent.expired": "The consent this file cites has expired.",
     "consent.out_of_scope": "The file claims a use that the cited grant does not cover.",
@@ -122,7 +137,7 @@ def grant_finding(
     code = None
     if not verdict.token_matches:
         code = "consent.token_mismatch"
-    elif status_now in ("revoked", "suspended", "expired", "superseded"):
+    elif status_now in _NOT_IN_FORCE:
         code = f"consent.{status_now}"
     elif not verdict.in_scope:
         code = "consent.out_of_scope"

@@ -121,3 +121,15 @@ def test_the_person_declines(
     assert _outbox(app, "grant.declined")
     refused = sign_upload(studio, assets.make_wav(work), metadata(grant_id))
     assert_problem(refused, 422, "grant-declined")
+
+
+def test_the_studio_may_withdraw_a_grant_still_pending(
+    app: Flask, studio: Studio, pending: dict[str, Any], person: Person
+) -> None:
+    grant_id = pending["grant"]["id"]
+    response = studio.post(f"/v1/grants/{grant_id}/revoke", json={"reason": "sent in error"})
+    assert response.status_code == 200 and response.json["status"] == "revoked"
+    # The person can no longer confirm it.
+    refused = person.post(f"/portal/grants/{grant_id}/confirm")
+    assert_problem(refused, 409, "grant-invalid-transition")
+    assert "Withdrawn" in person.page("/portal/grants")
