@@ -20,7 +20,8 @@ from registry.state import state_of
 from registry.statuslist.models import StatusListEntry
 from registry.webhooks.models import WebhookEvent
 from tests.factories import Studio, assert_problem
-from tests.portal.conftest import Person, csrf_token, invite, register
+from tests.portal.authenticator import SoftAuthenticator
+from tests.portal.conftest import Person, csrf_token, invite, register, secret_of
 
 
 def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(
@@ -93,16 +94,18 @@ def test_signing_in_again_with_the_passkey(app: Flask, person: Person) -> None:
     assert_problem(again, 400, "passkey-rejected")
 
 
-def test_an_unknown_passkey_is_refused(app: Flask, person: Person) -> None:
-    from tests.portal.authenticator import SoftAuthenticator
-
+def test_an_unknown_passkey_is_refused(
+    app: Flask, person: Person, counts: Callable[[], dict[str, int]]
+) -> None:
     client = app.test_client()
     token = csrf_token(client)
     options = client.post("/portal/passkeys/signin/options", headers={"X-CSRFToken": token})
     stranger = SoftAuthenticator("http://registry.test", "registry.test")
     answer = stranger.get(options.json)
+    before = counts()
     done = client.post("/portal/passkeys/signin", json=answer, headers={"X-CSRFToken": token})
     assert_problem(done, 400, "passkey-rejected")
+    assert counts() == before
     assert_problem(client.get("/portal/grants"), 401, "portal-not-signed-in")
 
 
@@ -187,3 +190,29 @@ def test_an_email_without_an_smtp_server_is_refused(
     )
     assert_problem(response, 422, "invitation-email-not-configured")
     assert counts() == before
+
+
+def test_a_passkey_made_for_another_site_or_challenge_is_refused(
+    app: Flask, pending: dict[str, Any], counts: Callable[[], dict[str, int]]
+) -> None:
+    client = app.test_client()
+    secret = secret_of(pending["invitation"]["url"])
+    token = csrf_token(client, f"/portal/invitations/{secret}")
+    headers = {"X-CSRFToken": token}
+    before = counts()
+    for origin, challenge in (("https://evil.example", None), ("http://registry.test", "AAAA")):
+        options = client.post(
+            "/portal/passkeys/register/options", json={"invitation": secret}, headers=headers
+        ).json
+        if challenge:
+            options["challenge"] = challenge
+        credential = SoftAuthenticator(origin, "registry.test").create(options)
+        response = client.post(
+            "/portal/passkeys/register",
+            json={"invitation": secret, "credential": credential},
+            headers=headers,
+        )
+        assert_problem(response, 400, "passkey-rejected")
+    assert counts() == before
+    # The invitation is still good.
+    assert client.get(f"/portal/invitations/{secret}").status_code == 200
