@@ -33,7 +33,7 @@ def confirm(
         "token_sha256": pg.grant.token_sha256,
         "subject": pg.subject.pseudonymous_id,
         "account": person_id,
-        "shown": f"{pg.studio} may use {sentence(pg.grant)}",
+        "shown": f"{pg.studio} may use {sentence(pg.grant, pg.subject)}",
         "method": "passkey session",
     }
     return services.confirm_grant(
@@ -81,7 +81,7 @@ def effects(session: Session, person_id: str, wanted: set[str]) -> list[Effect]:
     live = [pg for pg in grants if pg.grant.effective_status(now) in ("active", "suspended")]
 
     def lines(items: list[PersonGrant]) -> list[str]:
-        return [f"{pg.studio}: {sentence(pg.grant)}" for pg in items]
+        return [f"{pg.studio}: {sentence(pg.grant, pg.subject)}" for pg in items]
 
     found: list[Effect] = []
     if declarations.DO_NOT_SYNTHESIZE in wanted - have:

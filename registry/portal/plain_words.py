@@ -8,16 +8,16 @@ from typing import Any
 
 import pycountry
 
-from registry.consent.models import ConsentGrant
+from registry.consent.models import ConsentGrant, Subject
 from registry.consent.vocabulary import ANY_TERRITORY
 
 _MODALITIES = {
-    "voice": "your voice",
-    "singing": "your singing voice",
-    "likeness": "your likeness",
-    "face": "your face",
-    "body": "your body",
-    "name": "your name",
+    "voice": "voice",
+    "singing": "singing voice",
+    "likeness": "likeness",
+    "face": "face",
+    "body": "body",
+    "name": "name",
 }
 _OPERATIONS = {
     "generate": "making new media",
@@ -79,9 +79,18 @@ def payment(compensation: dict[str, Any] | None) -> str:
     return _PAY.get(str(compensation.get("model")), "paid on other terms")
 
 
-def sentence(grant: ConsentGrant) -> str:
+def owner(grant: ConsentGrant, subject: Subject | None) -> str:
+    """Whose voice: "your", or the person's when someone grants for them (a guardian, an
+    estate, a representative, who holds the account)."""
+    if subject is None or grant.granted_by.get("role") in (None, "subject", "union"):
+        return "your"
+    return f"{subject.display_name}'s"
+
+
+def sentence(grant: ConsentGrant, subject: Subject | None = None) -> str:
     """The grant's scope, period and pay in one line (lower case: it follows a studio name)."""
-    modalities = join([_MODALITIES.get(m, m) for m in grant.modalities])
+    whose = owner(grant, subject)
+    modalities = join([f"{whose} {_MODALITIES.get(m, m)}" for m in grant.modalities])
     purposes = join([str(p["category"]).replace("_", " ") for p in grant.purposes])
     return (
         f"{modalities}, for {purposes}, {territories(grant.territories)}, "

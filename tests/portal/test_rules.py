@@ -10,7 +10,7 @@ import pytest
 
 from registry.consent.declarations import check_new_grant, refuses_signing
 from registry.consent.errors import SubjectDeclaredDoNotSynthesize, SubjectDeclaredDoNotTrain
-from registry.consent.models import ConsentGrant
+from registry.consent.models import ConsentGrant, Subject
 from registry.consent.schemas import GrantTerms
 from registry.consent.scope import status_at
 from registry.consent.status_entries import list_value
@@ -116,6 +116,14 @@ def test_plain_words() -> None:
         "with no payment recorded"
     )
     assert plain_words.join(["a", "b", "c"]) == "a, b and c"
+    # A guardian holding the account reads whose voice it is.
+    child = Subject(display_name="Sam Example", org_id="o", pseudonymous_id="p")
+    by_guardian = grant(granted_by={"role": "guardian", "name": "Pat Example"})
+    assert plain_words.sentence(by_guardian, child).startswith("Sam Example's voice, for")
+    assert (
+        plain_words.sentence(grant(granted_by={"role": "subject", "name": "Sam"}), child)[:10]
+        == "your voice"
+    )
 
 
 def terms(**overrides: object) -> GrantTerms:
