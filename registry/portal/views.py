@@ -31,7 +31,7 @@ from registry.consent.models import ConsentGrant
 from registry.consent.tokens import ConsentTokenSigner
 from registry.consent.vocabulary import DECLARATIONS, PENDING_CONFIRMATION
 from registry.db import commit_request, get_session, utcnow
-from registry.errors import RegistryError, ValidationFailed
+from registry.errors import PayloadTooLarge, RegistryError, ValidationFailed
 from registry.http_errors import problem_response
 from registry.portal import accounts, actions, invitations, plain_words
 from registry.portal.errors import CsrfRejected, NotSignedIn, PasskeyRejected
@@ -48,6 +48,7 @@ from registry.verification.consent_checks import (
 bp = Blueprint("portal", __name__, template_folder="templates")
 PERSON = "person"  # the session key of the signed-in account
 MAX_REASON = 1000
+MAX_JSON_BYTES = 64 * 1024
 
 
 def _portal() -> Portal:
@@ -99,12 +100,15 @@ def _person() -> str:
 
 
 def _sign_in(person_id: str) -> None:
-    session.clear()  # a new session id for a new sign-in (no fixation)
+    session.clear()  # nothing from before the sign-in carries over (a new CSRF token too)
     session[PERSON] = person_id
     session.permanent = True
 
 
 def _json_body() -> dict[str, Any]:
+    """A passkey call's JSON (a few kilobytes at most)."""
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        raise PayloadTooLarge(f"a passkey call's body may be at most {MAX_JSON_BYTES} bytes")
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ValidationFailed("send a JSON object")

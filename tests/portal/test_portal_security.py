@@ -216,3 +216,14 @@ def test_a_passkey_made_for_another_site_or_challenge_is_refused(
     assert counts() == before
     # The invitation is still good.
     assert client.get(f"/portal/invitations/{secret}").status_code == 200
+
+
+def test_a_passkey_call_with_a_large_body_is_refused(app: Flask) -> None:
+    client = app.test_client()
+    token = csrf_token(client)
+    response = client.post(
+        "/portal/passkeys/signin",
+        data=b'{"id": "' + b"x" * 70_000 + b'"}',
+        headers={"X-CSRFToken": token, "Content-Type": "application/json"},
+    )
+    assert_problem(response, 413, "payload-too-large")
