@@ -28,6 +28,7 @@ def upgrade() -> None:
         "persons",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("user_handle", sa.String(length=64), nullable=False),
+        sa.Column("session_epoch", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("user_handle"),

@@ -21,6 +21,9 @@ class Person(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     # The WebAuthn user handle (random, 32 bytes as hex): what authenticators store.
     user_handle: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    # Sessions carry the epoch they began in; signing out moves it on, so a copied cookie
+    # stops working everywhere (cookie sessions cannot be deleted on the server).
+    session_epoch: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -35,6 +35,7 @@ from registry.errors import PayloadTooLarge, RegistryError, ValidationFailed
 from registry.http_errors import problem_response
 from registry.portal import accounts, actions, invitations, plain_words
 from registry.portal.errors import CsrfRejected, NotSignedIn, PasskeyRejected
+from registry.portal.models import Person
 from registry.portal.passkeys import base64url_to_bytes, bytes_to_base64url
 from registry.portal.setup import Portal
 from registry.state import app_state
@@ -47,6 +48,7 @@ from registry.verification.consent_checks import (
 
 bp = Blueprint("portal", __name__, template_folder="templates")
 PERSON = "person"  # the session key of the signed-in account
+EPOCH = "epoch"  # and the account's session epoch when they signed in
 MAX_REASON = 1000
 MAX_JSON_BYTES = 64 * 1024
 
@@ -93,15 +95,18 @@ def _render(template: str, **context: Any) -> str:
 
 
 def _person() -> str:
-    person_id = session.get(PERSON)
-    if not isinstance(person_id, str):
+    """The signed-in account, whose session has not been ended by signing out."""
+    person_id, epoch = session.get(PERSON), session.get(EPOCH)
+    person = get_session().get(Person, person_id) if isinstance(person_id, str) else None
+    if person is None or person.session_epoch != epoch:
         raise NotSignedIn("sign in with your passkey to see this page")
-    return person_id
+    return person.id
 
 
-def _sign_in(person_id: str) -> None:
+def _sign_in(person: Person) -> None:
     session.clear()  # nothing from before the sign-in carries over (a new CSRF token too)
-    session[PERSON] = person_id
+    session[PERSON] = person.id
+    session[EPOCH] = person.session_epoch
     session.permanent = True
 
 
@@ -177,12 +182,23 @@ def signin_finish() -> Response:
         sign_count=passkey.sign_count,
     )
     passkey.last_used_at = utcnow()
-    _sign_in(passkey.person_id)
+    person = db.get(Person, passkey.person_id)
+    assert person is not None  # noqa: S101 - a foreign key
+    _sign_in(person)
     return _json({"redirect": url_for("portal.grants")})
 
 
 @bp.post("/portal/signout")
 def signout() -> BaseResponse:
+    """End the session here and every session of the account (any copy of its cookie)."""
+    try:
+        person_id = _person()
+    except NotSignedIn:
+        person_id = None
+    if person_id is not None:
+        person = get_session().get(Person, person_id, with_for_update=True)
+        if person is not None:
+            person.session_epoch += 1
     session.clear()
     return redirect(url_for("portal.signin"))
 
@@ -256,7 +272,7 @@ def register_finish() -> Response:
     accounts.add_passkey(db, person, new)
     invitations.redeem(db, found, person_id=person.id)
     commit_request()
-    _sign_in(person.id)
+    _sign_in(person)
     return _json({"redirect": url_for("portal.grants")}, status=201)
 
 

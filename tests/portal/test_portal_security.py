@@ -227,3 +227,21 @@ def test_a_passkey_call_with_a_large_body_is_refused(app: Flask) -> None:
         headers={"X-CSRFToken": token, "Content-Type": "application/json"},
     )
     assert_problem(response, 413, "payload-too-large")
+
+
+def test_signing_out_ends_every_copy_of_the_session(app: Flask, person: Person) -> None:
+    cookie = person.client.get_cookie("registry_portal")
+    assert cookie is not None
+    copy = app.test_client()
+    copy.set_cookie("registry_portal", cookie.value)
+    assert copy.get("/portal/grants").status_code == 200
+    assert person.post("/portal/signout").status_code == 302
+    assert_problem(copy.get("/portal/grants"), 401, "portal-not-signed-in")
+    assert_problem(person.client.get("/portal/grants"), 401, "portal-not-signed-in")
+    # The passkey still signs in (a new session).
+    token = csrf_token(copy)
+    options = copy.post("/portal/passkeys/signin/options", headers={"X-CSRFToken": token})
+    answer = person.authenticator.get(options.json)
+    signed = copy.post("/portal/passkeys/signin", json=answer, headers={"X-CSRFToken": token})
+    assert signed.status_code == 200
+    assert copy.get("/portal/grants").status_code == 200
