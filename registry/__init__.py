@@ -27,6 +27,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.keys.keyring import KeyRing
     from registry.media import views as media_views
     from registry.media.services import Signing
+    from registry.portal import api_views as portal_api_views
+    from registry.portal import views as portal_views
+    from registry.portal.setup import Portal
     from registry.ratelimit import AddressCostLimit, AddressRateLimit, AnonymousVerifyCost
     from registry.screening import views as screening_views
     from registry.settings import ConfigurationError
@@ -61,6 +64,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Flask's own settings, derived from ours: the session signing key, and the body size
     # werkzeug refuses before a view runs. Everything else is read from ``Settings``.
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_upload_bytes)
+    # The portal's session cookie (a person signed in with a passkey) and its CSRF tokens.
+    app.config.update(
+        SESSION_COOKIE_NAME="registry_portal",
+        SESSION_COOKIE_SECURE=settings.env == "production",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=settings.portal_session_hours * 3600,
+    )
     database = db.Database(
         url=settings.database_url,
         pool_size=settings.database_pool_size,
@@ -101,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             scope="anonymous-verify",
         ),
         checkpoint_key=checkpoint_key,
+        portal=Portal.build(settings),
         status_lists=StatusListPublisher(
             keyring=keyring,
             issuer=settings.issuer,
@@ -164,6 +176,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         statuslist_views.bp,
         webhooks_views.bp,
         watches_views.bp,
+        portal_api_views.bp,
+        portal_views.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -1,8 +1,8 @@
 """Security headers on every response; a Content-Security-Policy on the HTML pages.
 
-The pages (`/verify`, `/docs`) load scripts, styles and images from this origin only, with no
-inline script or style (Swagger UI sets styles through the DOM, which the policy allows); no
-page may be framed, and no response is content-sniffed or sends a referrer.
+The pages (`/verify`, `/docs`, `/portal/...`) load scripts, styles and images from this origin
+only, with no inline script or style (Swagger UI sets styles through the DOM, which the policy
+allows); no page may be framed, and no response is content-sniffed or sends a referrer.
 """
 
 from __future__ import annotations

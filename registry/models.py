@@ -2,9 +2,11 @@
 
 from registry.audit.models import AuditCheckpoint, AuditEvent
 from registry.auth.models import ApiClient, Organization
+from registry.consent.declarations import SubjectDeclaration
 from registry.consent.models import ConsentGrant, Subject
 from registry.idempotency import IdempotencyRecord
 from registry.media.models import ManifestStore, MediaAsset
+from registry.portal.models import Passkey, Person, PersonProfile, SubjectInvitation
 from registry.provenance.models import ProvenanceCode
 from registry.statuslist.models import StatusList, StatusListEntry
 from registry.watches.models import GrantExpiryAnnouncement, TakedownNotice, Watch
@@ -25,10 +27,15 @@ __all__ = [
     "ManifestStore",
     "MediaAsset",
     "Organization",
+    "Passkey",
+    "Person",
+    "PersonProfile",
     "ProvenanceCode",
     "StatusList",
     "StatusListEntry",
     "Subject",
+    "SubjectDeclaration",
+    "SubjectInvitation",
     "TakedownNotice",
     "Watch",
     "WebhookAttempt",

@@ -42,8 +42,18 @@ class AddressRateLimit:
     across workers and hosts (``key_prefix`` separates deployments that share one Redis).
     """
 
-    def __init__(self, rate: str, *, storage: str, key_prefix: str, scope: str) -> None:
+    def __init__(
+        self,
+        rate: str,
+        *,
+        storage: str,
+        key_prefix: str,
+        scope: str,
+        refusal: str = "from one address without an access token",
+        advice: str = "try again later or use a token",
+    ) -> None:
         self.item = limits.parse(rate)
+        self._refusal, self._advice = refusal, advice
         self.storage = storage_from_string(storage_uri(storage))
         self._strategy = FixedWindowRateLimiter(self.storage)
         self._identifiers = (key_prefix, scope)
@@ -54,8 +64,7 @@ class AddressRateLimit:
             return
         stats = self._strategy.get_window_stats(self.item, *self._identifiers, address)
         raise TooManyRequests(
-            f"too many requests from one address without an access token (at most {self.item}); "
-            "try again later or use a token",
+            f"too many requests {self._refusal} (at most {self.item}); {self._advice}",
             retry_after=max(1, math.ceil(stats.reset_time - time.time())),
         )
 

@@ -169,6 +169,23 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=0.2, gt=0)
     worker_expiry_seconds: float = Field(default=30.0, gt=0)
 
+    # The portal (registry/portal): invitation links are valid this long (a studio may ask for
+    # less); invitation emails go through this SMTP server (no host: links are only returned
+    # to the studio). Passkeys are bound to portal_origin's host (default: public_url).
+    invitation_ttl_hours: int = Field(default=72, ge=1, le=720)
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "Consent Registry <no-reply@localhost>"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout: float = Field(default=10.0, gt=0)
+    portal_origin: str | None = None
+    # Per client address: invitation pages and passkey registrations, and sign-in attempts.
+    portal_invitation_rate: str = "20/minute"
+    portal_signin_rate: str = "20/minute"
+    portal_session_hours: int = Field(default=12, ge=1, le=720)
+
     @model_validator(mode="before")
     @classmethod
     def _none_means_default(cls, data: Any) -> Any:

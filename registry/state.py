@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from registry.keys.keyring import KeyRing
     from registry.media.services import Signing
     from registry.ops import Readiness
+    from registry.portal.setup import Portal
     from registry.ratelimit import AddressRateLimit, AnonymousVerifyCost
     from registry.settings import Settings
     from registry.statuslist.publish import StatusListPublisher
@@ -44,6 +45,7 @@ class AppState:
     anonymous_verify_cost: AnonymousVerifyCost  # bytes and c2pa time per address
     readiness: Readiness  # what /readyz checks, each within its deadline
     status_lists: StatusListPublisher  # the signed status lists of consent tokens
+    portal: Portal | None = None  # the person's portal: passkeys, its limits, the mailer
     # Built on first request of /openapi.json (it walks every route once).
     openapi_document: dict[str, Any] | None = field(default=None, repr=False)
 

@@ -15,7 +15,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from tests.browser import console_errors, start_chromium
 
 
-@pytest.mark.parametrize("path", ["/verify", "/docs"])
+@pytest.mark.parametrize("path", ["/verify", "/docs", "/portal/signin"])
 def test_pages_send_a_content_security_policy(client: FlaskClient, path: str) -> None:
     response = client.get(path)
 

@@ -85,3 +85,13 @@ class InvalidSubject(RegistryError):
 class InvalidTransition(Conflict):
     slug = "grant-invalid-transition"
     title = "The grant cannot make this change from its current status"
+
+
+class SubjectDeclaredDoNotSynthesize(GrantPolicyViolation):
+    slug = "grant-subject-declared-do-not-synthesize"
+    title = "The person has declared that their voice and likeness may not be synthesized"
+
+
+class SubjectDeclaredDoNotTrain(GrantPolicyViolation):
+    slug = "grant-subject-declared-do-not-train"
+    title = "The person has declared that their voice and likeness may not train AI"

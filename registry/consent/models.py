@@ -66,10 +66,12 @@ class ConsentGrant(SQLModel, table=True):
     version: int = 1
     supersedes: str | None = Field(default=None, foreign_key="consent_grants.id", max_length=36)
     superseded_by: str | None = Field(default=None, max_length=36)
-    status: str = Field(default="active", max_length=16)
+    status: str = Field(default="active", max_length=24)
     status_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revocation: dict[str, Any] | None = Field(default=None, sa_type=JSONColumn)
+    # When the person confirmed the grant in the portal (None: the studio's word alone).
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     token: str = Field(sa_type=sa.Text)
     token_sha256: str = Field(max_length=64)

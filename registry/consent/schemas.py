@@ -144,6 +144,11 @@ class GrantTerms(RequestModel):
     compensation: Compensation | None = None
     training: Literal[TRAINING_TERMS] | None = None  # type: ignore[valid-type]
     evidence: list[Evidence] = Field(default_factory=list, max_length=50)
+    requires_confirmation: bool = Field(
+        default=False,
+        description="Issue the grant as pending_confirmation: it covers no use until the "
+        "person confirms it in the portal (POST /v1/subjects/{id}/invitations)",
+    )
 
 
 class GrantCreate(GrantTerms):
@@ -194,6 +199,9 @@ class GrantPublic(BaseModel):
     status: Literal[GRANT_STATUSES]  # type: ignore[valid-type]
     revoked_at: datetime | None
     revocation: Revocation | None
+    confirmed_at: datetime | None = Field(
+        default=None, description="When the person confirmed the grant in the portal"
+    )
     token: str = Field(
         description="Compact JWS (ES256) over the grant's scope; verify with the JWKS"
     )

@@ -83,6 +83,8 @@ def status_at(grant: GrantScope, moment: datetime) -> str:
     """
     if grant.revoked_at is not None and grant.revoked_at <= moment:
         return "revoked"
+    if grant.status in ("pending_confirmation", "declined"):
+        return grant.status  # it never covered a use
     changed = grant.status_changed_at
     if grant.status == "suspended" and (changed is None or changed <= moment):
         return "suspended"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,8 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from registry.audit.services import record_event
-from registry.consent import status_entries
+from registry.canonical import canonical_json
+from registry.consent import declarations, status_entries
 from registry.consent.errors import GrantNotFound, InvalidTransition
 from registry.consent.models import ConsentGrant, Subject
 from registry.consent.policy import check_policy
@@ -18,6 +20,7 @@ from registry.consent.schemas import GrantCreate, GrantRevoke, GrantSupersede, G
 from registry.consent.scope import effective_status
 from registry.consent.subjects import get_subject
 from registry.consent.tokens import ConsentTokenSigner, token_sha256
+from registry.consent.vocabulary import PENDING_CONFIRMATION
 from registry.db import Database, utcnow
 from registry.ids import is_uuid
 from registry.pagination import Page, keyset_page, uuid_key
@@ -36,6 +39,7 @@ def _new_grant(
     supersedes: str | None = None,
 ) -> ConsentGrant:
     check_policy(terms, subject)
+    declarations.check_new_grant(declarations.in_force(session, [subject.id])[subject.id], terms)
     data = terms.model_dump(mode="json", exclude={"subject_id", "reason"})
     grant = ConsentGrant(
         org_id=org_id,
@@ -57,6 +61,7 @@ def _new_grant(
         evidence=data["evidence"],
         version=version,
         supersedes=supersedes,
+        status=PENDING_CONFIRMATION if terms.requires_confirmation else "active",
         created_at=now.replace(microsecond=0),
         token="",
         token_sha256="",
@@ -169,7 +174,7 @@ def revoke_grant(
         session,
         org_id=org_id,
         grant_id=grant_id,
-        allowed_from=("active", "suspended"),
+        allowed_from=("active", "suspended", PENDING_CONFIRMATION),
         verb="revoked",
         now=now,
     )
@@ -262,6 +267,79 @@ def supersede_grant(
     announce.grant_changed(session, old, "grant.superseded", now=now, superseded_by=new.id)
     announce.grant_changed(session, new, "grant.issued", now=now, supersedes=old.id)
     return new
+
+
+def confirm_grant(
+    session: Session,
+    *,
+    org_id: str,
+    grant_id: str,
+    signer: ConsentTokenSigner,
+    actor: str,
+    statement: dict[str, Any],
+) -> ConsentGrant:
+    """The person confirms a pending grant: it becomes active, its evidence records the
+    confirmation (the SHA-256 of ``statement``, what the person saw and who they were signed
+    in as), and its token is signed again saying it was confirmed by the subject."""
+    now = utcnow()
+    grant = _transition(
+        session,
+        org_id=org_id,
+        grant_id=grant_id,
+        allowed_from=(PENDING_CONFIRMATION,),
+        verb="confirmed",
+        now=now,
+    )
+    subject = get_subject(session, org_id=org_id, subject_id=grant.subject_id)
+    unconfirmed_sha256 = grant.token_sha256
+    digest = hashlib.sha256(canonical_json({**statement, "at": now.isoformat()})).hexdigest()
+    grant.status = "active"
+    grant.confirmed_at = now.replace(microsecond=0)
+    grant.evidence = [
+        *grant.evidence,
+        {
+            "kind": "subject_confirmation",
+            "sha256": digest,
+            "description": f"confirmed by the subject in the portal at {grant.confirmed_at}",
+        },
+    ]
+    entry = status_entries.entry_of(session, grant)
+    if entry is not None:
+        grant.token = signer.sign(
+            grant, pseudonym=subject.pseudonymous_id, list_id=entry.list_id, idx=entry.idx
+        )
+        grant.token_sha256 = token_sha256(grant.token)
+    status_entries.mark(session, grant, now)
+    _audit(
+        session,
+        grant,
+        "grant.confirmed",
+        actor,
+        evidence_sha256=digest,
+        unconfirmed_token_sha256=unconfirmed_sha256,
+    )
+    announce.grant_changed(session, grant, "grant.confirmed", now=now)
+    return grant
+
+
+def decline_grant(
+    session: Session, *, org_id: str, grant_id: str, reason: str, actor: str
+) -> ConsentGrant:
+    """The person declines a pending grant: it never covers a use (final)."""
+    now = utcnow()
+    grant = _transition(
+        session,
+        org_id=org_id,
+        grant_id=grant_id,
+        allowed_from=(PENDING_CONFIRMATION,),
+        verb="declined",
+        now=now,
+    )
+    grant.status = "declined"
+    status_entries.mark(session, grant, now)
+    _audit(session, grant, "grant.declined", actor, reason=reason)
+    announce.grant_changed(session, grant, "grant.declined", now=now)
+    return grant
 
 
 STATUS_QUERY = sa.select(

@@ -40,9 +40,9 @@ def list_value(grant: ConsentGrant, now: datetime) -> int:
     status = grant.effective_status(now)
     if status == "active":
         return VALID
-    if status == "suspended":
-        return SUSPENDED
-    return INVALID  # revoked, superseded, expired
+    if status in ("suspended", "pending_confirmation"):
+        return SUSPENDED  # reversible: a pending grant becomes valid when confirmed
+    return INVALID  # revoked, superseded, expired, declined
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,16 @@ def mark(session: Session, grant: ConsentGrant, now: datetime | None = None) -> 
         return
     entry.status = value
     entry.changed_version = _bump(session, entry.list_id)
+
+
+def entry_of(session: Session, grant: ConsentGrant) -> Allocation | None:
+    """The grant's entry (its list and index), or None for a grant issued before lists."""
+    row = session.execute(
+        sa.select(col(StatusListEntry.list_id), col(StatusListEntry.idx)).where(
+            col(StatusListEntry.grant_id) == grant.id
+        )
+    ).first()
+    return Allocation(row[0], row[1]) if row else None
 
 
 def expire_due(

@@ -63,6 +63,9 @@ def token_claims(
     }
     if status_list is not None:
         claims["status"] = {"status_list": status_list}
+    if grant.confirmed_at is not None:
+        # The person confirmed these terms themselves (the portal), not only the studio.
+        claims["confirmed"] = {"by": "subject", "at": int(grant.confirmed_at.timestamp())}
     return claims
 
 

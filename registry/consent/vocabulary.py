@@ -12,9 +12,27 @@ TRAINING_OPERATIONS = frozenset({"train", "fine_tune"})
 MEDIA_TYPES = ("image", "audio", "video")
 GRANTOR_ROLES = ("subject", "guardian", "estate", "authorized_representative", "union")
 TRAINING_TERMS = ("allowed", "not_allowed", "constrained")
-EVIDENCE_KINDS = ("signed_rider", "consent_video", "id_check", "liveness", "authority_document")
+EVIDENCE_KINDS = (
+    "signed_rider",
+    "consent_video",
+    "id_check",
+    "liveness",
+    "authority_document",
+    "subject_confirmation",  # recorded by the portal when the person confirms the grant
+)
 REVOCATION_EFFECTS = ("stop_new_use", "unpublish")
-GRANT_STATUSES = ("active", "suspended", "revoked", "expired", "superseded")
+GRANT_STATUSES = (
+    "active",
+    "suspended",
+    "revoked",
+    "expired",
+    "superseded",
+    "pending_confirmation",  # issued with requires_confirmation: the person has not confirmed
+    "declined",  # the person declined it in the portal (final)
+)
+PENDING_CONFIRMATION = "pending_confirmation"
+# What a person may declare about themselves (registry/consent/declarations.py).
+DECLARATIONS = ("do_not_train", "do_not_synthesize")
 ANY_TERRITORY = "*"
 
 

@@ -11,8 +11,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from registry.consent import declarations
 from registry.consent.models import ConsentGrant
 from registry.consent.scope import NOT_YET_VALID, Use, scope_gap, status_now
+from registry.consent.vocabulary import PENDING_CONFIRMATION
 from registry.ids import is_uuid
 from registry.media import errors
 from registry.media.schemas import GrantUse
@@ -24,6 +26,8 @@ class AuthorizedUse:
 
     grant: ConsentGrant
     use: GrantUse
+    # The person has declared do_not_train: the manifest says notAllowed (media.manifest).
+    do_not_train: bool = False
 
 
 def _refuse_status(grant: ConsentGrant, status: str) -> None:
@@ -40,6 +44,12 @@ def _refuse_status(grant: ConsentGrant, status: str) -> None:
         )
     if status == "expired":
         raise errors.GrantExpired(f"grant {gid} expired at {grant.valid_until}", grant_id=gid)
+    if status == PENDING_CONFIRMATION:
+        raise errors.GrantPendingConfirmation(
+            f"grant {gid} waits for the person's confirmation in the portal", grant_id=gid
+        )
+    if status == "declined":
+        raise errors.GrantDeclined(f"grant {gid} was declined by the person", grant_id=gid)
     if status == NOT_YET_VALID:
         raise errors.GrantNotYetValid(f"grant {gid} is valid from {grant.valid_from}", grant_id=gid)
 
@@ -87,5 +97,13 @@ def authorize_uses(
             raise errors.GrantOutOfScope(
                 f"grant {grant.id}: {gap.detail}", grant_id=grant.id, scope=gap.reason
             )
-        authorized.append(AuthorizedUse(grant=grant, use=use))
+        declared = declarations.in_force(session, [grant.subject_id])[grant.subject_id]
+        if declarations.refuses_signing(declared, grant):
+            raise errors.SubjectDeclaredDoNotSynthesize(
+                f"grant {grant.id}: the person has declared do_not_synthesize and has not "
+                "confirmed this grant themselves",
+                grant_id=grant.id,
+            )
+        do_not_train = declarations.DO_NOT_TRAIN in declared
+        authorized.append(AuthorizedUse(grant=grant, use=use, do_not_train=do_not_train))
     return authorized

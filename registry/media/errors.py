@@ -56,3 +56,18 @@ class CitedGrantNotFound(GrantUseRefused):
 class MediaNotFound(NotFound):
     slug = "media-not-found"
     title = "Media asset not found"
+
+
+class GrantPendingConfirmation(GrantUseRefused):
+    slug = "grant-pending-confirmation"
+    title = "A cited grant waits for the person's confirmation"
+
+
+class GrantDeclined(GrantUseRefused):
+    slug = "grant-declined"
+    title = "The person declined a cited grant"
+
+
+class SubjectDeclaredDoNotSynthesize(GrantUseRefused):
+    slug = "grant-subject-declared-do-not-synthesize"
+    title = "The person has declared do_not_synthesize and has not confirmed this grant"

@@ -42,8 +42,9 @@ class ManifestFacts:
 
 
 def training_use(uses: list[AuthorizedUse]) -> str:
-    """``allowed`` only when every grant allows training; any refusal wins."""
-    terms = {u.grant.training for u in uses}
+    """``allowed`` only when every grant allows training; any refusal wins (a person's
+    do_not_train declaration is a refusal)."""
+    terms = {"not_allowed" if u.do_not_train else u.grant.training for u in uses}
     if terms == {"allowed"}:
         return "allowed"
     if "not_allowed" in terms or not terms:

@@ -22,15 +22,30 @@ _SEVERITY = [
     "consent.unknown_grant",
     "consent.token_mismatch",
     "consent.revoked",
+    "consent.declined",
+    "consent.pending_confirmation",
     "consent.suspended",
     "consent.expired",
     "consent.out_of_scope",
     "consent.superseded",
 ]
+# Statuses that are findings of their own (a grant the person declined or has not confirmed
+# never covered a use).
+_NOT_IN_FORCE = (
+    "revoked",
+    "suspended",
+    "expired",
+    "superseded",
+    "declined",
+    "pending_confirmation",
+)
 _MESSAGES = {
     "consent.unknown_grant": "A grant the file cites does not exist in this registry.",
     "consent.token_mismatch": "A cited grant's token does not match the registry's record.",
     "consent.revoked": "The consent this file cites has been revoked.",
+    "consent.declined": "The person declined the consent this file cites.",
+    "consent.pending_confirmation": "The consent this file cites waits for the person's "
+    "confirmation.",
     "consent.suspended": "The consent this file cites is suspended.",
     "consent.expired": "The consent this file cites has expired.",
     "consent.out_of_scope": "The file claims a use that the cited grant does not cover.",
@@ -122,7 +137,7 @@ def grant_finding(
     code = None
     if not verdict.token_matches:
         code = "consent.token_mismatch"
-    elif status_now in ("revoked", "suspended", "expired", "superseded"):
+    elif status_now in _NOT_IN_FORCE:
         code = f"consent.{status_now}"
     elif not verdict.in_scope:
         code = "consent.out_of_scope"
@@ -165,3 +180,41 @@ def consent_check(findings: list[ConsentFinding], *, claimed: bool, ai_generated
     worst = min(codes, key=_SEVERITY.index)
     status = "warn" if worst == "consent.superseded" else "fail"
     return Check(check="consent", status=status, code=worst, message=_MESSAGES[worst])
+
+
+def declaration_check(
+    declared: Mapping[str, set[str]], grants: Mapping[str, ConsentGrant], *, training_code: str
+) -> Check | None:
+    """What the cited people declare now that the file contradicts (None: nothing declared).
+
+    ``do_not_train`` is contradicted by a file that does not state ``notAllowed`` for
+    training and mining; ``do_not_synthesize`` by any file citing the person (it may predate
+    the declaration: a warning, as for a superseded grant).
+    """
+    kinds: set[str] = set()
+    for grant in grants.values():
+        kinds |= declared.get(grant.subject_id, set())
+    if not kinds:
+        return None
+    if "do_not_train" in kinds and training_code != "training.notAllowed":
+        return Check(
+            check="declarations",
+            status="warn",
+            code="declarations.do_not_train",
+            message="A person this file cites has declared that no AI may be trained on their "
+            "voice or likeness, but the file does not forbid AI training and data mining.",
+        )
+    if "do_not_synthesize" in kinds:
+        return Check(
+            check="declarations",
+            status="warn",
+            code="declarations.do_not_synthesize",
+            message="A person this file cites has declared that their voice and likeness may "
+            "not be synthesized.",
+        )
+    return Check(
+        check="declarations",
+        status="pass",
+        code="declarations.respected",
+        message="The file respects what the people it cites have declared.",
+    )

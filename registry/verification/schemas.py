@@ -16,6 +16,7 @@ CheckName = Literal[
     "ai_label",
     "training_mining",
     "consent",
+    "declarations",  # only when a person the file cites has a declaration in force
     "regulatory_eu",
     "regulatory_cn",
     "regulatory_ca_sb942",

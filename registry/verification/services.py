@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from registry.c2pa.adapter import ManifestReport, read_manifest
+from registry.consent import declarations
 from registry.db import utcnow
 from registry.intake.sniff import sniff
 from registry.intake.spool import SpooledFile
@@ -27,6 +28,7 @@ from registry.verification.consent_checks import (
     ConsentFinding,
     cited_grants,
     consent_check,
+    declaration_check,
     grant_finding,
     recorded_claims,
 )
@@ -209,6 +211,14 @@ def verify_file(
             report, tried=recovery is not None, method=recovery.method if recovery else None
         ),
     ]
+    training = next(c.code for c in results if c.check == "training_mining")
+    declared = declaration_check(
+        declarations.in_force(session, {g.subject_id for g in grants.values()}),
+        grants,
+        training_code=training,
+    )
+    if declared is not None:
+        results.insert(6, declared)  # after the consent check
     statuses = {c.status for c in results}
     verdict = "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
     sentence = summarize(verdict, results, summary, ai=ai)

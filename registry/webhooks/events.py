@@ -26,6 +26,9 @@ EVENT_TYPES = (
     "grant.resumed",
     "grant.superseded",
     "grant.expired",
+    "grant.confirmed",  # the person confirmed a pending grant (portal)
+    "grant.declined",  # the person declined a pending grant (portal)
+    "subject.declarations_changed",  # the person's do_not_train / do_not_synthesize changed
     "media.signed",
     "media.consent_changed",
     "takedown.requested",

@@ -1,0 +1,1 @@
+"""The person in the grant: invitations, passkey accounts and the portal pages (issue #15)."""
