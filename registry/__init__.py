@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.c2pa import budget
     from registry.consent import views as consent_views
     from registry.errors import ServiceUnavailable
+    from registry.generators import views as generators_views
     from registry.intake.receiver import Intake
     from registry.keys.checkpoint_key import init_checkpoint_key, load_checkpoint_key
     from registry.keys.configured import load_signing_credential, trust_anchors
@@ -28,6 +29,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.media import views as media_views
     from registry.media.services import Signing
     from registry.ratelimit import AddressCostLimit, AddressRateLimit, AnonymousVerifyCost
+    from registry.records import views as records_views
+    from registry.records.prompts import prompt_key
     from registry.screening import views as screening_views
     from registry.settings import ConfigurationError
     from registry.softbinding_api import views as softbinding_views
@@ -88,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             thumbnails=settings.c2pa_thumbnails,
             presign_seconds=settings.s3_presign_seconds,
             watermark_secret=settings.watermark_secret.encode(),
+            prompt_key=prompt_key(settings.prompt_secret.encode()),
         ),
         verifier=Verifier(
             trust_anchors_pem=trust_anchors(settings),
@@ -158,6 +162,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         consent_views.bp,
         audit_views.bp,
         media_views.bp,
+        generators_views.bp,
+        records_views.bp,
         verification_views.bp,
         screening_views.bp,
         softbinding_views.bp,

@@ -52,7 +52,7 @@ from registry.errors import PROBLEM_CONTENT_TYPE
 from registry.hygiene import _FORBIDDEN as REFUSED_TEXT
 from registry.provenance.fingerprints import WATERMARK_ALG
 from registry.state import state_of
-from tests.factories import Studio, grant_body
+from tests.factories import GENERATOR, Studio, grant_body
 from tests.media import assets
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
@@ -387,7 +387,7 @@ def seed(app: Flask, studio: Studio, work: Path) -> Seed:
                 "territory": "US",
             }
         ],
-        "generator": {"name": "ImageForge", "version": "1.0"},
+        "generator": GENERATOR,
     }
     with source.open("rb") as handle:
         asset = _ok(
