@@ -92,13 +92,14 @@ def create_generator(
 def get_generator(
     session: Session, *, org_id: str, generator_id: str, lock: bool = False
 ) -> GeneratorEntry:
-    """The organization's generator; another organization's id is simply not found."""
+    """The organization's generator; another organization's id is simply not found. With
+    ``lock`` (a change) the row is read afresh and held until the transaction ends."""
     entry = None
     if is_uuid(generator_id):
         entry = session.get(
             GeneratorEntry,
             generator_id,
-            with_for_update={"read": True} if lock else None,
+            with_for_update=lock,
             populate_existing=lock,
         )
     if entry is None or entry.org_id != org_id:
