@@ -110,10 +110,10 @@ class GeneratorFacts(BaseModel):
     """What a manifest and the public verification page say of a generator: its inventory
     facts, without the organization's risk class or who approved it."""
 
-    name: str
-    version: str
-    provider: str
-    documentation_url: str | None = None
-    license: str | None = None
-    training_data: str
-    modalities: list[str]
+    name: Annotated[str, Field(max_length=100)]
+    version: Annotated[str, Field(max_length=50)]
+    provider: Annotated[str, Field(max_length=200)]
+    documentation_url: Annotated[str, Field(max_length=2000)] | None = None
+    license: Annotated[str, Field(max_length=200)] | None = None
+    training_data: Annotated[str, Field(max_length=32)]
+    modalities: list[Annotated[str, Field(max_length=16)]] = Field(max_length=8)
