@@ -393,4 +393,7 @@ def demo() -> None:
     click.echo(f"  REGISTRY_CLIENT_ID={client.client_id}")
     click.echo(f"  REGISTRY_CLIENT_SECRET={secret}")
     click.echo(f"  org_id={org.id}")
-    click.echo(f"  approved demo generator: VoiceForge 2.1 (generator_id={generator.id})")
+    click.echo(f"  generator_id={generator.id}")
+    click.echo(
+        "An approved demo generator, VoiceForge 2.1: cite it with --generator VoiceForge@2.1"
+    )
