@@ -220,6 +220,7 @@ def test_the_report_as_a_printable_page(
     page = studio.get(f"/v1/media/{asset['id']}/record{query}", headers=headers)
     assert page.status_code == 200
     assert page.mimetype == "text/html"
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
     text = page.get_data(as_text=True)
     for expected in (
         "VoiceForge 2.1",
