@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from registry.pagination import PageQuery
 
@@ -52,17 +53,29 @@ class GeneratorCreate(_Request):
 
 
 class GeneratorUpdate(_Request):
-    """Fields to change; a change to an approved generator returns it to ``pending``."""
+    """Fields to change; a change to an approved generator returns it to ``pending``. The
+    optional facts (documentation_url, license, training_data_notes) are cleared with null."""
 
-    name: Name | None = None
-    version: Version | None = None
-    provider: Provider | None = None
+    name: Name | SkipJsonSchema[None] = None
+    version: Version | SkipJsonSchema[None] = None
+    provider: Provider | SkipJsonSchema[None] = None
     documentation_url: DocUrl | None = None
     license: License | None = None
-    training_data: TrainingData | None = None
+    training_data: TrainingData | SkipJsonSchema[None] = None
     training_data_notes: Notes | None = None
-    risk_class: RiskClass | None = None
-    modalities: Modalities | None = None
+    risk_class: RiskClass | SkipJsonSchema[None] = None
+    modalities: Modalities | SkipJsonSchema[None] = None
+
+    @model_validator(mode="after")
+    def _required_facts_stay(self) -> GeneratorUpdate:
+        cleared = [
+            name
+            for name in ("name", "version", "provider", "training_data", "risk_class", "modalities")
+            if name in self.model_fields_set and getattr(self, name) is None
+        ]
+        if cleared:
+            raise ValueError(f"{', '.join(cleared)} cannot be null")
+        return self
 
 
 class GeneratorApprove(_Request):

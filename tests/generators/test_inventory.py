@@ -130,6 +130,9 @@ def test_refusals_write_nothing(studio: Studio, counts: Callable[[], dict[str, i
         f"/v1/generators/{retired['id']}", json={"risk_class": "low"}, headers=studio.headers
     )
     assert_problem(patch_retired, 409, "generator-retired")
+    for cleared in ({"name": None}, {"modalities": None}, {"risk_class": None}):
+        nulled = studio.client.patch(f"/v1/generators/{gid}", json=cleared, headers=studio.headers)
+        assert_problem(nulled, 422, "validation-error")
     for bad in (
         {"training_data": "scraped"},
         {"risk_class": "none"},
