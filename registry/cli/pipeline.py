@@ -265,6 +265,20 @@ def _print_report(file: Path, result: dict) -> None:  # type: ignore[type-arg]
             f"{manifest.get('signer') or manifest.get('signer_issuer') or '-'} "
             f"at {manifest.get('signed_at') or '-'}"
         )
+    creation = result.get("creation") or {}
+    tool = creation.get("generator")
+    if tool:
+        out.print(
+            f"  made with {tool['name']} {tool['version']} by {tool['provider']} "
+            f"(training data: {tool['training_data'].replace('_', ' ')})",
+            highlight=False,
+        )
+    for person in creation.get("human", []):
+        out.print(
+            f"  by a person ({person['role']}): {person['action'].replace('_', ' ')}, "
+            f"{person['description']}",
+            highlight=False,
+        )
     recovered = result.get("recovered") or {}
     for match in recovered.get("matches", []):
         generator = match["generator"]

@@ -126,6 +126,13 @@ def test_sign_with_a_generator_id_and_human_contributions(
 
     with RegistryClient(live_server, studio.client_id, studio.client_secret) as registry:
         assert registry.media_record(media_id) == report
+        registry.download(media_id, work / "signed.wav")
+    verified = _run(live_server, studio, "verify", str(work / "signed.wav"))
+    assert verified.exit_code == 0, verified.output
+    assert (
+        "made with VoiceForge 2.1 by VoiceForge Labs (training data: licensed)" in verified.output
+    )
+    assert "by a person (director): performance direction, chose the third take" in verified.output
 
 
 def test_sign_refuses_a_malformed_human_contribution_or_two_generators(
