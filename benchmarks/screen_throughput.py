@@ -75,7 +75,7 @@ def main() -> int:
                 grant_id = issue_grant(server.base_url, reg.access_token())
                 use = GrantCitation(grant_id, ("likeness",), "advertising", "US")
                 source = assets.make_jpeg(work, size=(1000, 1000))
-                asset = reg.sign_media(source, [use], "Bench@1")
+                asset = reg.sign_media(source, [use], "BenchForge@1.0")
                 reg.download(asset.id, signed)  # signing indexed it
             copy = work / "copy.jpg"
             with Image.open(signed) as picture:

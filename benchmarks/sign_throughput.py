@@ -181,10 +181,13 @@ class Tenant:
 
 
 def create_tenant(url: str) -> Tenant:
-    """A migrated SQLite database at ``url`` with one organization and an all-scopes client."""
+    """A migrated SQLite database at ``url`` with one organization, an all-scopes client and
+    an approved generator, BenchForge 1.0 (signing cites only approved generators)."""
     from registry import migrate
     from registry.auth.services import SCOPES, create_client, create_organization
     from registry.db import Database
+    from registry.generators.schemas import GeneratorCreate
+    from registry.generators.services import create_generator
 
     migrate.upgrade(url)
     database = Database(url=url)
@@ -193,6 +196,17 @@ def create_tenant(url: str) -> Tenant:
             org = create_organization(session, name="Bench Studio", actor="bench")
             client, secret = create_client(
                 session, org_id=org.id, scopes=frozenset(SCOPES), name="bench", actor="bench"
+            )
+            bench_forge = GeneratorCreate(
+                name="BenchForge",
+                version="1.0",
+                provider="Bench",
+                training_data="unknown",
+                risk_class="low",
+                modalities=["image", "audio", "video"],
+            )
+            create_generator(
+                session, org_id=org.id, body=bench_forge, actor="bench", approved_by="bench"
             )
             return Tenant(org.id, org.name, client.client_id, secret)
     finally:

@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.c2pa import budget
     from registry.consent import views as consent_views
     from registry.errors import ServiceUnavailable
+    from registry.generators import views as generators_views
     from registry.intake.receiver import Intake
     from registry.keys.checkpoint_key import init_checkpoint_key, load_checkpoint_key
     from registry.keys.configured import load_signing_credential, trust_anchors
@@ -31,6 +32,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.portal import views as portal_views
     from registry.portal.setup import Portal
     from registry.ratelimit import AddressCostLimit, AddressRateLimit, AnonymousVerifyCost
+    from registry.records import views as records_views
+    from registry.records.prompts import prompt_key
     from registry.screening import views as screening_views
     from registry.settings import ConfigurationError
     from registry.softbinding_api import views as softbinding_views
@@ -99,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             thumbnails=settings.c2pa_thumbnails,
             presign_seconds=settings.s3_presign_seconds,
             watermark_secret=settings.watermark_secret.encode(),
+            prompt_key=prompt_key(settings.prompt_secret.encode()),
         ),
         verifier=Verifier(
             trust_anchors_pem=trust_anchors(settings),
@@ -170,6 +174,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         consent_views.bp,
         audit_views.bp,
         media_views.bp,
+        generators_views.bp,
+        records_views.bp,
         verification_views.bp,
         screening_views.bp,
         softbinding_views.bp,

@@ -5,6 +5,10 @@ registry's status lists.
 with RegistryClient("https://registry.example", client_id, client_secret) as registry:
     asset = registry.sign_media("take-1.wav", grants=[GrantCitation(...)], generator="Forge@2.1")
     registry.download(asset.id, "take-1.signed.wav")
+    # or cite the inventory entry by id, with a creation record:
+    registry.sign_media("cut.mp4", grants, generator_id=GENERATOR_ID,
+                        creation={"human": [parse_human("editor/editing: cut and color grade")]})
+    registry.media_record(asset.id)  # tools, grants, people's contributions, when
 
 with RegistryClient("https://registry.example") as registry:  # no credentials needed
     check = registry.check_consent_token(token)  # check.valid, check.status_name
@@ -41,6 +45,7 @@ __all__ = [
     "SignedMedia",
     "TokenCheck",
     "TokenCheckError",
+    "parse_human",
 ]
 
 Progress = Callable[[int, int], None]
@@ -107,6 +112,35 @@ class SignedMedia:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SignedMedia:
         return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+
+
+HUMAN_ACTIONS = (
+    "selection",
+    "arrangement",
+    "editing",
+    "performance_direction",
+    "writing",
+    "composition",
+    "other",
+)
+
+
+def parse_human(text: str) -> dict[str, str]:
+    """``[ROLE/]ACTION: DESCRIPTION`` -> ``{"role", "action", "description"}``; the role
+    defaults to ``contributor``, e.g. ``editing: cut and color grade``."""
+    head, sep, description = text.partition(":")
+    role, _, action = head.strip().rpartition("/")
+    action = action.strip().replace(" ", "_")
+    if not sep or not description.strip() or action not in HUMAN_ACTIONS:
+        raise ValueError(
+            f"a human contribution is [ROLE/]ACTION: DESCRIPTION with ACTION one of "
+            f"{', '.join(HUMAN_ACTIONS)}, not {text!r}"
+        )
+    return {
+        "role": role.strip() or "contributor",
+        "action": action,
+        "description": description.strip(),
+    }
 
 
 def parse_generator(text: str) -> dict[str, str]:
@@ -232,21 +266,34 @@ class RegistryClient:
         self,
         path: str | Path,
         grants: Iterable[GrantCitation],
-        generator: str | dict[str, str],
+        generator: str | dict[str, str] | None = None,
         *,
+        generator_id: str | None = None,
+        creation: dict[str, Any] | None = None,
         digital_source_type: str = "trainedAlgorithmicMedia",
         title: str | None = None,
         progress: Progress | None = None,
     ) -> SignedMedia:
-        """Upload a generated file with the grants it used; returns the signed asset."""
+        """Upload a generated file with the grants it used; returns the signed asset.
+
+        The generator is an approved entry of the organization's inventory: ``generator_id``,
+        or ``generator`` (``NAME@VERSION``). ``creation``: the creation record
+        (``prompts``, ``prompt_sha256``, ``keep_prompt_text``, ``inputs``, ``human``)."""
         path = Path(path)
         metadata: dict[str, Any] = {
             "grants": [g.as_json() for g in grants],
-            "generator": parse_generator(generator) if isinstance(generator, str) else generator,
             "digital_source_type": digital_source_type,
         }
+        if generator_id is not None:
+            metadata["generator_id"] = generator_id
+        if generator is not None:
+            metadata["generator"] = (
+                parse_generator(generator) if isinstance(generator, str) else generator
+            )
         if title:
             metadata["title"] = title
+        if creation:
+            metadata["creation"] = creation
         response = self._post_file(
             "/v1/media", path, progress=progress, data={"metadata": json.dumps(metadata)}
         )
@@ -315,6 +362,50 @@ class RegistryClient:
             return check_consent_token(token, self.public_keys(), lists, issuer=issuer)
         except UnknownKey:  # issued after a key rotation the JWKS held predates
             return check_consent_token(token, self.public_keys(refresh=True), lists, issuer=issuer)
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self._send(method, path, **kwargs).json()
+        return result
+
+    def create_generator(self, **fields: Any) -> dict[str, Any]:
+        """Add a generator to the inventory (pending approval); see GeneratorCreate."""
+        return self._json("POST", "/v1/generators", json=fields)
+
+    def list_generators(self, *, state: str | None = None) -> list[dict[str, Any]]:
+        """Every generator of the organization (all pages), optionally in one state."""
+        items: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": 100, **({"state": state} if state else {})}
+        while True:
+            page = self._json("GET", "/v1/generators", params=params)
+            items.extend(page["items"])
+            if not page["next_cursor"]:
+                return items
+            params["cursor"] = page["next_cursor"]
+
+    def get_generator(self, generator_id: str) -> dict[str, Any]:
+        return self._json("GET", f"/v1/generators/{generator_id}")
+
+    def update_generator(self, generator_id: str, **fields: Any) -> dict[str, Any]:
+        return self._json("PATCH", f"/v1/generators/{generator_id}", json=fields)
+
+    def approve_generator(
+        self, generator_id: str, *, approver: str | None = None
+    ) -> dict[str, Any]:
+        body = {"approver": approver} if approver else {}
+        return self._json("POST", f"/v1/generators/{generator_id}/approve", json=body)
+
+    def retire_generator(self, generator_id: str, *, reason: str | None = None) -> dict[str, Any]:
+        body = {"reason": reason} if reason else {}
+        return self._json("POST", f"/v1/generators/{generator_id}/retire", json=body)
+
+    def media_record(self, media_id: str) -> dict[str, Any]:
+        """The creation record of a signed work: tools, grants, contributions, when."""
+        return self._json("GET", f"/v1/media/{media_id}/record")
+
+    def media_record_page(self, media_id: str) -> str:
+        """The same record as a printable HTML page."""
+        params = {"format": "html"}
+        return self._send("GET", f"/v1/media/{media_id}/record", params=params).text
 
     def get_media(self, media_id: str) -> SignedMedia:
         return SignedMedia.from_json(self._send("GET", f"/v1/media/{media_id}").json())

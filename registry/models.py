@@ -4,10 +4,12 @@ from registry.audit.models import AuditCheckpoint, AuditEvent
 from registry.auth.models import ApiClient, Organization
 from registry.consent.declarations import SubjectDeclaration
 from registry.consent.models import ConsentGrant, Subject
+from registry.generators.models import GeneratorEntry
 from registry.idempotency import IdempotencyRecord
 from registry.media.models import ManifestStore, MediaAsset
 from registry.portal.models import Passkey, Person, PersonProfile, SubjectInvitation
 from registry.provenance.models import ProvenanceCode
+from registry.records.models import CreationRecord
 from registry.statuslist.models import StatusList, StatusListEntry
 from registry.watches.models import GrantExpiryAnnouncement, TakedownNotice, Watch
 from registry.webhooks.models import (
@@ -22,6 +24,8 @@ __all__ = [
     "AuditCheckpoint",
     "AuditEvent",
     "ConsentGrant",
+    "CreationRecord",
+    "GeneratorEntry",
     "GrantExpiryAnnouncement",
     "IdempotencyRecord",
     "ManifestStore",

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused in production
 DEFAULT_WATERMARK_SECRET = "development-only-watermark-secret-change-me"  # noqa: S105 - refused too
+DEFAULT_PROMPT_SECRET = "development-only-prompt-secret-change-me"  # noqa: S105 - refused too
 # Words of example values (e.g. infra/compose.yaml's "change-me-to-32-or-more-...").
 _PLACEHOLDER = re.compile(r"change[-_ ]?me|placeholder|example|replace[-_ ]?me", re.IGNORECASE)
 
@@ -69,6 +70,9 @@ class Settings(BaseSettings):
     # that the registry would recognise. Changing it leaves marks already embedded unreadable
     # as keys (their fingerprints still match).
     watermark_secret: str = DEFAULT_WATERMARK_SECRET
+    # Prompt text a studio asks to keep is encrypted (AES-256-GCM) under a key derived from
+    # this secret (registry/records/prompts.py); losing it loses the text, never the digests.
+    prompt_secret: str = DEFAULT_PROMPT_SECRET
 
     # Identity of the service in tokens and manifests.
     issuer: str = "http://127.0.0.1:8000"
@@ -213,6 +217,7 @@ class Settings(BaseSettings):
             for name, default in (
                 ("secret_key", DEFAULT_SECRET_KEY),
                 ("watermark_secret", DEFAULT_WATERMARK_SECRET),
+                ("prompt_secret", DEFAULT_PROMPT_SECRET),
             )
             if _weak_secret(getattr(self, name), default)
         ]

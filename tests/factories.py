@@ -12,10 +12,15 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from registry.auth.services import SCOPES, create_client, create_organization
+from registry.db import utcnow
 from registry.errors import PROBLEM_CONTENT_TYPE, problem_type
+from registry.generators.models import GeneratorEntry
 from registry.state import state_of
 
 ALL_SCOPES = frozenset(SCOPES)
+# Every studio's inventory starts with this generator, approved: signing may cite only an
+# approved generator of the organization, and the tests cite this one by name and version.
+GENERATOR = {"name": "VoiceForge", "version": "2.1"}
 
 
 def assert_problem(response: TestResponse, status: int, slug: str) -> dict[str, Any]:
@@ -70,6 +75,7 @@ class Studio:
     client_secret: str
     token: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    generator_id: str = ""
 
     @classmethod
     def create(
@@ -81,7 +87,8 @@ class Studio:
                 session, org_id=org.id, scopes=scopes, name="test", actor="test"
             )
             org_id, client_id = org.id, api_client.client_id
-        studio = cls(app, client, org_id, client_id, secret)
+            generator = approved_generator(session, org_id)
+        studio = cls(app, client, org_id, client_id, secret, generator_id=generator.id)
         studio.login()
         return studio
 
@@ -119,6 +126,30 @@ class Studio:
         response = self.post("/v1/grants", json=grant_body(subject_id, **overrides))
         assert response.status_code == 201, response.json
         return response.json  # type: ignore[no-any-return]
+
+
+def approved_generator(session: Any, org_id: str, **overrides: Any) -> GeneratorEntry:
+    """An approved inventory entry, written as a fixture (no audit or webhook event, so tests
+    that count an organization's events see only their own)."""
+    now = utcnow()
+    fields: dict[str, Any] = {
+        **GENERATOR,
+        "provider": "VoiceForge Labs",
+        "documentation_url": "https://voiceforge.example/model-card",
+        "license": "commercial",
+        "training_data": "licensed",
+        "risk_class": "low",
+        "modalities": ["image", "audio", "video"],
+        "state": "approved",
+        "approved_by": "test",
+        "approved_at": now,
+        "created_by": "test",
+        **overrides,
+    }
+    entry = GeneratorEntry(org_id=org_id, **fields)
+    session.add(entry)
+    session.flush()
+    return entry
 
 
 def table_counts(app: Flask) -> dict[str, int]:

@@ -52,7 +52,7 @@ from registry.errors import PROBLEM_CONTENT_TYPE
 from registry.hygiene import _FORBIDDEN as REFUSED_TEXT
 from registry.provenance.fingerprints import WATERMARK_ALG
 from registry.state import state_of
-from tests.factories import Studio, grant_body
+from tests.factories import GENERATOR, Studio, grant_body
 from tests.media import assets
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
@@ -101,12 +101,14 @@ GRANTS = [f"seed-grant-{n}" for n in range(7)]
 ACTIVE_GRANTS = [GRANTS[n] for n in (0, 4, 5, 6)]  # see ``seed``
 LATEST = "seed-grant-latest"  # the newest version of the first grant (superseding makes one)
 MEDIA = ["seed-media-0"]
+# The studio's approved generator (signing cites it), and a pending one to approve, change, retire.
+GENERATORS = ["seed-generator-0", "seed-generator-1"]
 MANIFESTS = ["seed-manifest-0"]  # the signed image's manifest id, to watch
 KEYS = [f"seed-key-{n}" for n in range(2)]
 FILES = [f"seed-file-{n}" for n in range(2)]
 CURSORS = {path: f"seed-cursor-{n}" for n, path in enumerate(LISTS)}
 CLIENT_ID, CLIENT_SECRET = "seed-client-id", "seed-client-secret"
-SEEDED_PATH_PARAMETERS = {"subject_id", "grant_id", "media_id"}
+SEEDED_PATH_PARAMETERS = {"subject_id", "grant_id", "media_id", "generator_id"}
 BINDING_VALUE = base64.b64encode(bytes(8)).decode()
 
 
@@ -138,6 +140,8 @@ CONFIG = schemathesis.Config.from_dict(
             "suspended_grants": {"values": [GRANTS[1]]},
             "latest": {"values": [LATEST]},
             "media": {"values": MEDIA},
+            "approved_generators": {"values": [GENERATORS[0]]},
+            "pending_generators": {"values": [GENERATORS[1]]},
             "manifests": {"values": MANIFESTS},
             "hashes": {"values": [SOURCE_SHA256]},
             "urls": {"values": ["https://hooks.example.test/consent"]},
@@ -168,6 +172,8 @@ CONFIG = schemathesis.Config.from_dict(
             "body.subject_id": _drawn("subjects"),
             "path.grant_id": _drawn("grants"),
             "path.media_id": _drawn("media"),
+            "path.generator_id": _drawn("pending_generators"),
+            "body.generator_id": _drawn("approved_generators", 0.9),
             "body.manifest_id": _drawn("manifests", 0.5),
             "body.sha256": _drawn("hashes", 0.5),
             "body.url": _drawn("urls"),
@@ -241,6 +247,7 @@ def _cleaned(value: Any) -> Any:
 COVERAGE_FILL: dict[str, Any] = {
     "subject_id": SUBJECTS[0],
     "grant_id": ACTIVE_GRANTS[0],
+    "generator_id": GENERATORS[0],
     "key": KEYS[0],
     "file": FILES[0],
     "client_id": CLIENT_ID,
@@ -300,6 +307,8 @@ def map_case(context: schemathesis.HookContext, case: Case) -> Case:
     if meta.phase.name is not TestPhase.COVERAGE or not isinstance(case.body, dict):
         return case
     _replace(case.body, _filled(case.body))
+    if "generator_id" in case.path_parameters:
+        case.path_parameters["generator_id"] = GENERATORS[1]
     if "grant_id" in case.path_parameters:
         supersede = case.operation.label == "POST /v1/grants/{grant_id}/supersede"
         case.path_parameters["grant_id"] = LATEST if supersede else ACTIVE_GRANTS[0]
@@ -319,6 +328,7 @@ class Seed:
     subjects: list[str] = field(default_factory=list)
     grants: list[str] = field(default_factory=list)
     media: list[str] = field(default_factory=list)
+    generators: list[str] = field(default_factory=list)
     manifests: list[str] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     files: list[bytes] = field(default_factory=list)
@@ -335,6 +345,7 @@ class Seed:
             (SUBJECTS, self.subjects),
             (GRANTS, self.grants),
             (MEDIA, self.media),
+            (GENERATORS, self.generators),
             (MANIFESTS, self.manifests),
             (KEYS, self.keys),
             (FILES, self.files),
@@ -354,6 +365,15 @@ def seed(app: Flask, studio: Studio, work: Path) -> Seed:
     """Subjects; grants active, suspended, revoked and superseded; a signed image; objects
     under the studio's prefix; a second page of every list."""
     seed = Seed(studio)
+    pending = {
+        "name": "SeedForge",
+        "version": "1",
+        "provider": "Seed Labs",
+        "training_data": "unknown",
+        "risk_class": "low",
+        "modalities": ["image", "audio", "video"],
+    }
+    seed.generators = [studio.generator_id, _ok(studio.post("/v1/generators", json=pending))["id"]]
     for name in ("Ada Example", "Grace Example"):
         seed.subjects.append(studio.subject(display_name=name)["id"])
     # Broad terms, so that most generated uses are in scope.
@@ -387,7 +407,7 @@ def seed(app: Flask, studio: Studio, work: Path) -> Seed:
                 "territory": "US",
             }
         ],
-        "generator": {"name": "ImageForge", "version": "1.0"},
+        "generator": GENERATOR,
     }
     with source.open("rb") as handle:
         asset = _ok(

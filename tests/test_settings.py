@@ -16,6 +16,7 @@ import registry
 from registry import create_app
 from registry.keys.keyring import init_keys
 from registry.settings import (
+    DEFAULT_PROMPT_SECRET,
     DEFAULT_SECRET_KEY,
     DEFAULT_WATERMARK_SECRET,
     ConfigurationError,
@@ -42,6 +43,7 @@ def production(tmp_path: Path, **overrides: Any) -> Settings:
         "database_url": POSTGRES_URL,
         "secret_key": STRONG_SECRET,
         "watermark_secret": "w" * 48,
+        "prompt_secret": "p" * 48,
         "c2pa_cert_chain": tmp_path / "chain.pem",
         "c2pa_private_key": tmp_path / "key.pem",
         **overrides,
@@ -227,6 +229,21 @@ def test_production_refuses_a_weak_watermark_secret(tmp_path: Path, secret: str)
 
 def test_production_accepts_a_watermark_secret_of_32_characters(tmp_path: Path) -> None:
     production(tmp_path, watermark_secret="w" * 32).check_production()
+
+
+@pytest.mark.parametrize(
+    "secret", [DEFAULT_PROMPT_SECRET, "p" * 31, "replace-me-with-32-or-more-random-characters"]
+)
+def test_production_refuses_a_weak_prompt_secret(tmp_path: Path, secret: str) -> None:
+    settings = production(tmp_path, prompt_secret=secret)
+
+    with pytest.raises(ConfigurationError, match="REGISTRY_PROMPT_SECRET") as refused:
+        settings.check_production()
+    assert "REGISTRY_WATERMARK_SECRET" not in str(refused.value)
+
+
+def test_production_accepts_a_prompt_secret_of_32_characters(tmp_path: Path) -> None:
+    production(tmp_path, prompt_secret="p" * 32).check_production()
 
 
 def test_production_refuses_per_process_rate_limits_for_public_verification(

@@ -24,6 +24,7 @@ SCOPES = (
     "audit:read",
     "webhooks",  # manage webhook endpoints, read their delivery logs and events
     "watch",  # watch media and receive (and acknowledge) takedown notices
+    "generators",  # change the inventory of generators (AI tools) signing may cite
 )
 # Compared against when the client id is unknown, so both paths take the same time.
 _DUMMY_HASH = hashlib.sha256(b"no such client").hexdigest()

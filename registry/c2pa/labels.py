@@ -13,6 +13,8 @@ ACTIONS_LABELS = ("c2pa.actions.v2", ACTIONS_LABEL)
 # The registry's own assertions, in its reverse-DNS namespace.
 CONSENT_LABEL = "org.consentregistry.consent"
 DISCLOSURE_LABEL = "org.consentregistry.disclosure"
+# The generator's public inventory facts and the people's contributions (records.manifest).
+CREATION_LABEL = "org.consentregistry.creation"
 # CAWG training and data mining preferences, and the entries the registry states.
 TRAINING_LABEL = "cawg.training-mining"
 TRAINING_ENTRIES = (
@@ -27,3 +29,5 @@ SOFT_BINDING_LABEL = "c2pa.soft-binding"
 WATERMARKED_ACTION = "c2pa.watermarked"
 # IPTC digital source types: the prefix of every ``digitalSourceType`` URI.
 IPTC_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+# Augmentation or correction by people with non-generative tools (the people's actions).
+HUMAN_EDITS = "humanEdits"

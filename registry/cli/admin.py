@@ -46,6 +46,7 @@ def _emit(data: dict[str, str], as_json: bool) -> None:
 
 _PIPELINE_COMMANDS = frozenset({"sign", "verify", "screen"})  # defined in registry.cli.pipeline
 _WORKER_COMMANDS = frozenset({"worker", "webhooks"})  # defined in registry.cli.worker
+_RECORDS_COMMANDS = frozenset({"generators", "record"})  # defined in registry.cli.records
 
 
 class _RegistryGroup(click.Group):
@@ -53,7 +54,14 @@ class _RegistryGroup(click.Group):
     they are used."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), *_PIPELINE_COMMANDS, *_WORKER_COMMANDS])
+        return sorted(
+            [
+                *super().list_commands(ctx),
+                *_PIPELINE_COMMANDS,
+                *_WORKER_COMMANDS,
+                *_RECORDS_COMMANDS,
+            ]
+        )
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in _PIPELINE_COMMANDS:
@@ -65,6 +73,11 @@ class _RegistryGroup(click.Group):
             from registry.cli import worker
 
             command = getattr(worker, cmd_name)
+            return command
+        if cmd_name in _RECORDS_COMMANDS:
+            from registry.cli import records
+
+            command = getattr(records, cmd_name)
             return command
         return super().get_command(ctx, cmd_name)
 
@@ -348,8 +361,11 @@ def _checkpoint_key(settings: Settings) -> CheckpointKey:
 
 @main.command("demo")
 def demo() -> None:
-    """Create a demo organization and client if there is none, and print them once."""
+    """Create a demo organization, its client and an approved demo generator (VoiceForge 2.1)
+    if there is none, and print them once."""
     from registry.auth.services import SCOPES, create_client, create_organization, first_client
+    from registry.generators.schemas import GeneratorCreate
+    from registry.generators.services import create_generator
 
     with _session(_settings()) as session:
         if first_client(session) is not None:
@@ -359,7 +375,25 @@ def demo() -> None:
         client, secret = create_client(
             session, org_id=org.id, scopes=frozenset(SCOPES), name="demo", actor="demo"
         )
+        demo_generator = GeneratorCreate(
+            name="VoiceForge",
+            version="2.1",
+            provider="Demo provider",
+            documentation_url="https://example.org/voiceforge-2.1/model-card",
+            license="demo licence",
+            training_data="unknown",
+            training_data_notes="a demonstration entry: replace it with the tools you approve",
+            risk_class="low",
+            modalities=["image", "audio", "video"],
+        )
+        generator = create_generator(
+            session, org_id=org.id, body=demo_generator, actor="demo", approved_by="demo"
+        )
     click.echo("Demo organization and API client (the secret is shown only this once):")
     click.echo(f"  REGISTRY_CLIENT_ID={client.client_id}")
     click.echo(f"  REGISTRY_CLIENT_SECRET={secret}")
     click.echo(f"  org_id={org.id}")
+    click.echo(f"  generator_id={generator.id}")
+    click.echo(
+        "An approved demo generator, VoiceForge 2.1: cite it with --generator VoiceForge@2.1"
+    )

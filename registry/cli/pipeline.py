@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from registry.client import (
     RegistryClient,
     RegistryUnreachable,
     parse_generator,
+    parse_human,
 )
 
 console = Console(stderr=True)
@@ -99,7 +101,34 @@ def api_errors() -> Iterator[None]:
 )
 @click.option("--purpose", required=True, help="A purpose category or project_ref of the grant")
 @click.option("--territory", required=True, help="ISO 3166-1 alpha-2 code, e.g. US")
-@click.option("--generator", required=True, help="NAME@VERSION of the generating system")
+@click.option("--generator", help="NAME@VERSION of an approved generator of the inventory")
+@click.option("--generator-id", help="Id of an approved generator (registry generators list)")
+@click.option(
+    "--human",
+    "human",
+    multiple=True,
+    help='What a person did: "[ROLE/]ACTION: DESCRIPTION", e.g. "editing: cut and color grade" '
+    "(repeatable; ACTION: selection, arrangement, editing, performance_direction, writing, "
+    "composition, other)",
+)
+@click.option(
+    "--prompt",
+    "prompts",
+    multiple=True,
+    help="A prompt used (repeatable): only its SHA-256 is sent, unless --keep-prompt-text",
+)
+@click.option(
+    "--keep-prompt-text",
+    is_flag=True,
+    help="Send the prompt text, to be kept encrypted in the registry (never in the manifest)",
+)
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="An input file the work was made from (repeatable): only its SHA-256 is sent",
+)
 @click.option(
     "--source-type",
     default="trainedAlgorithmicMedia",
@@ -118,7 +147,12 @@ def sign(
     modalities: tuple[str, ...],
     purpose: str,
     territory: str,
-    generator: str,
+    generator: str | None,
+    generator_id: str | None,
+    human: tuple[str, ...],
+    prompts: tuple[str, ...],
+    keep_prompt_text: bool,
+    inputs: tuple[Path, ...],
     source_type: str,
     title: str | None,
     out: Path | None,
@@ -128,10 +162,13 @@ def sign(
     client_secret: str,
 ) -> None:
     """Label FILE as AI-generated under the cited grants, and fetch the signed copy."""
+    if (generator is None) == (generator_id is None):
+        raise click.UsageError("give exactly one of --generator and --generator-id")
     try:
-        parsed_generator = parse_generator(generator)
+        parsed_generator = parse_generator(generator) if generator else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--generator") from exc
+    creation = _creation(human, prompts, keep_prompt_text, inputs)
     uses = [GrantCitation(g, tuple(modalities), purpose, territory) for g in grant_ids]
     with api_errors(), RegistryClient(url, client_id, client_secret) as registry:
         with transfer_bar(f"upload {file.name}") as update:
@@ -139,6 +176,8 @@ def sign(
                 file,
                 uses,
                 parsed_generator,
+                generator_id=generator_id,
+                creation=creation,
                 digital_source_type=source_type,
                 title=title,
                 progress=update,
@@ -154,6 +193,36 @@ def sign(
         click.echo(f"  manifest {asset.manifest_id}")
         if out is not None:
             click.echo(f"  written  {out}")
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _creation(
+    human: tuple[str, ...], prompts: tuple[str, ...], keep: bool, inputs: tuple[Path, ...]
+) -> dict[str, object] | None:
+    """The creation record to send: prompts as digests unless their text is to be kept."""
+    try:
+        contributions = [parse_human(text) for text in human]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--human") from exc
+    if keep and not prompts:
+        raise click.UsageError("--keep-prompt-text needs --prompt")
+    creation: dict[str, object] = {}
+    if contributions:
+        creation["human"] = contributions
+    if prompts and keep:
+        creation["prompts"], creation["keep_prompt_text"] = list(prompts), True
+    elif prompts:
+        creation["prompt_sha256"] = [hashlib.sha256(p.encode()).hexdigest() for p in prompts]
+    if inputs:
+        creation["inputs"] = [{"sha256": _file_sha256(p), "label": p.name} for p in inputs]
+    return creation or None
 
 
 VERDICT_EXIT = {"pass": 0, "warn": 1, "fail": 2}
@@ -195,6 +264,20 @@ def _print_report(file: Path, result: dict) -> None:  # type: ignore[type-arg]
             f"  generator {manifest.get('generator') or '-'}; signed by "
             f"{manifest.get('signer') or manifest.get('signer_issuer') or '-'} "
             f"at {manifest.get('signed_at') or '-'}"
+        )
+    creation = result.get("creation") or {}
+    tool = creation.get("generator")
+    if tool:
+        out.print(
+            f"  made with {tool['name']} {tool['version']} by {tool['provider']} "
+            f"(training data: {tool['training_data'].replace('_', ' ')})",
+            highlight=False,
+        )
+    for person in creation.get("human", []):
+        out.print(
+            f"  by a person ({person['role']}): {person['action'].replace('_', ' ')}, "
+            f"{person['description']}",
+            highlight=False,
         )
     recovered = result.get("recovered") or {}
     for match in recovered.get("matches", []):

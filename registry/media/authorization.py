@@ -15,9 +15,11 @@ from registry.consent import declarations
 from registry.consent.models import ConsentGrant
 from registry.consent.scope import NOT_YET_VALID, Use, scope_gap, status_now
 from registry.consent.vocabulary import PENDING_CONFIRMATION
+from registry.generators.models import GeneratorEntry
+from registry.generators.services import cited_generator
 from registry.ids import is_uuid
 from registry.media import errors
-from registry.media.schemas import GrantUse
+from registry.media.schemas import GrantUse, MediaMetadata
 
 
 @dataclass(frozen=True)
@@ -107,3 +109,20 @@ def authorize_uses(
         do_not_train = declarations.DO_NOT_TRAIN in declared
         authorized.append(AuthorizedUse(grant=grant, use=use, do_not_train=do_not_train))
     return authorized
+
+
+def authorize_generator(
+    session: Session, *, org_id: str, metadata: MediaMetadata, media_kind: str, lock: bool = False
+) -> GeneratorEntry:
+    """The cited generator, if the organization may sign with it: an approved, unretired
+    entry of its inventory that produces ``media_kind`` (``generators.services``); otherwise
+    a 422 problem. Every signing path calls this beside ``authorize_uses``."""
+    return cited_generator(
+        session,
+        org_id=org_id,
+        generator_id=metadata.generator_id,
+        name=metadata.generator.name if metadata.generator else None,
+        version=metadata.generator.version if metadata.generator else None,
+        media_kind=media_kind,
+        lock=lock,
+    )

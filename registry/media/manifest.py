@@ -22,6 +22,7 @@ from registry.c2pa.labels import (
 from registry.media.authorization import AuthorizedUse
 from registry.provenance.jobs import Provenance
 from registry.provenance.softbinding import soft_binding_assertions, watermarked_action
+from registry.records.manifest import creation_assertion, human_actions
 
 REGISTRY_SOFTWARE = {"name": "Consent Registry", "version": "0.1.0"}
 
@@ -39,6 +40,11 @@ class ManifestFacts:
     provider_id: str
     registry_url: str
     created_at: datetime
+    # From the inventory entry (records.manifest): who makes the generator, its public facts,
+    # and what the people did ({role, action, description}).
+    generator_provider: str | None = None
+    generator_facts: dict[str, Any] | None = None
+    human: tuple[dict[str, Any], ...] = ()
 
 
 def training_use(uses: list[AuthorizedUse]) -> str:
@@ -62,7 +68,8 @@ def _actions(facts: ManifestFacts, *, watermarked: bool) -> dict[str, Any]:
                 "version": facts.generator_version,
             },
             "when": facts.created_at.isoformat(),
-        }
+        },
+        *human_actions(facts.human),
     ]
     if watermarked:
         actions.append(watermarked_action(software_agent=REGISTRY_SOFTWARE))
@@ -113,6 +120,11 @@ def _disclosure(facts: ManifestFacts) -> dict[str, Any]:
                 "system_version": facts.generator_version,
                 "created_at": created,
                 "content_id": facts.asset_id,
+                **(
+                    {"system_provider": facts.generator_provider}
+                    if facts.generator_provider
+                    else {}
+                ),
             },
             # China GB 45438-2025 implicit label (metadata) elements; Label "1" = AI-generated.
             "gb45438": {
@@ -143,6 +155,11 @@ def build_manifest(
             _training(uses),
             _consent(uses, facts),
             _disclosure(facts),
+            *(
+                [creation_assertion(facts.generator_facts, facts.human)]
+                if facts.generator_facts
+                else []
+            ),
             *bindings,
         ],
     }

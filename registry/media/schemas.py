@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from registry.consent.vocabulary import MODALITIES
+from registry.records.schemas import CreationInput
 
 DIGITAL_SOURCE_TYPES = ("trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia")
 
@@ -43,9 +44,21 @@ class MediaMetadata(_Request):
     """The ``metadata`` part of ``POST /v1/media``."""
 
     grants: list[GrantUse] = Field(min_length=1, max_length=20)
-    generator: Generator
+    # The generator: an approved entry of the organization's inventory, by id or by name and
+    # version (exactly one of the two).
+    generator_id: Annotated[str, Field(min_length=1, max_length=36)] | None = None
+    generator: Generator | None = None
     digital_source_type: Literal[DIGITAL_SOURCE_TYPES] = "trainedAlgorithmicMedia"  # type: ignore[valid-type]
     title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    creation: CreationInput | None = Field(
+        default=None, description="The creation record: prompts, inputs, human contributions"
+    )
+
+    @model_validator(mode="after")
+    def _one_generator(self) -> MediaMetadata:
+        if (self.generator_id is None) == (self.generator is None):
+            raise ValueError("give exactly one of generator_id and generator")
+        return self
 
 
 class SignObjectRequest(MediaMetadata):

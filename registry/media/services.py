@@ -20,12 +20,13 @@ from registry.audit.services import record_event
 from registry.auth.models import Organization
 from registry.c2pa.adapter import SignResult, sign_file
 from registry.db import utcnow
+from registry.generators.services import public_facts
 from registry.ids import is_uuid, new_id
 from registry.intake.sniff import MediaFormat, sniff
 from registry.intake.spool import SpooledFile
 from registry.intake.structure import check_structure
 from registry.keys.c2pa_credential import C2paCredential
-from registry.media.authorization import AuthorizedUse, authorize_uses
+from registry.media.authorization import AuthorizedUse, authorize_generator, authorize_uses
 from registry.media.errors import MediaNotFound
 from registry.media.manifest import ManifestFacts, build_manifest
 from registry.media.models import ManifestStore, MediaAsset
@@ -35,6 +36,7 @@ from registry.provenance.errors import UndecodableMedia
 from registry.provenance.fingerprints import watermark_fingerprint
 from registry.provenance.jobs import Provenance, mark_and_fingerprint
 from registry.provenance.watermark_keys import watermark_key
+from registry.records.services import PreparedRecord, add_record, prepare
 from registry.storage import BlobStorage, StorageError, media_key
 from registry.webhooks.events import emit
 
@@ -51,6 +53,7 @@ class Signing:
     thumbnails: bool
     presign_seconds: int  # how long a download URL of the store stays valid
     watermark_secret: bytes  # keys the images' invisible watermarks (watermark_key)
+    prompt_key: bytes = b""  # encrypts prompt text a studio asks to keep (records.prompts)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class SigningPlan:
     media_format: MediaFormat
     uses: list[AuthorizedUse]
     facts: ManifestFacts
+    record: PreparedRecord | None = None  # the creation record (records.services)
 
 
 @dataclass(frozen=True)
@@ -91,20 +95,27 @@ def plan_signing(
     uses = authorize_uses(
         session, org_id=org_id, uses=metadata.grants, media_kind=media_format.kind, now=now
     )
+    generator = authorize_generator(
+        session, org_id=org_id, metadata=metadata, media_kind=media_format.kind
+    )
     org = session.get(Organization, org_id)
     asset_id = new_id()
+    record = prepare(generator, metadata.creation, asset_id=asset_id, prompt_key=signing.prompt_key)
     facts = ManifestFacts(
         asset_id=asset_id,
         title=metadata.title or f"{asset_id}.{media_format.extension}",
-        generator_name=metadata.generator.name,
-        generator_version=metadata.generator.version,
+        generator_name=generator.name,
+        generator_version=generator.version,
         digital_source_type=metadata.digital_source_type,
         provider=org.name if org else org_id,
         provider_id=org_id,
         registry_url=signing.registry_url,
         created_at=now.replace(microsecond=0),  # what the manifest and the record say
+        generator_provider=generator.provider,
+        generator_facts=public_facts(generator).model_dump(exclude_none=True),
+        human=tuple(record.human),
     )
-    return SigningPlan(org_id, actor, metadata, media_format, uses, facts)
+    return SigningPlan(org_id, actor, metadata, media_format, uses, facts, record)
 
 
 def sign_and_store(
@@ -169,6 +180,14 @@ def record_signing(
         now=now or utcnow(),
         lock=True,
     )
+    # A generator retired (or its approval withdrawn) while the file was signed is refused.
+    generator = authorize_generator(
+        session,
+        org_id=plan.org_id,
+        metadata=plan.metadata,
+        media_kind=plan.media_format.kind,
+        lock=True,
+    )
     metadata = plan.metadata
     asset = MediaAsset(
         id=plan.facts.asset_id,
@@ -185,7 +204,7 @@ def record_signing(
             {**u.use.model_dump(), "token_sha256": u.grant.token_sha256, "status": "active"}
             for u in uses
         ],
-        generator=metadata.generator.model_dump(),
+        generator={"name": plan.facts.generator_name, "version": plan.facts.generator_version},
         digital_source_type=metadata.digital_source_type,
         title=metadata.title,
         created_by=plan.actor,
@@ -199,6 +218,14 @@ def record_signing(
         asset.id,
         [*stored.provenance.fingerprints, *([watermark_fingerprint(marks)] if marks else [])],
     )
+    if plan.record is not None:
+        add_record(
+            session,
+            asset_id=asset.id,
+            org_id=plan.org_id,
+            prepared=plan.record,
+            at=plan.facts.created_at,
+        )
     if stored.signed.manifest_store:
         session.add(ManifestStore(asset_id=asset.id, data=stored.signed.manifest_store))
     record_event(
@@ -213,6 +240,7 @@ def record_signing(
             "source_sha256": asset.source_sha256,
             "manifest_id": asset.manifest_id,
             "grant_ids": asset.grant_ids,
+            "generator_id": generator.id,
         },
     )
     emit(

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from registry.consent.scope import GapReason
+from registry.records.public import CreationDisclosure
 
 CheckName = Literal[
     "manifest_present",
@@ -128,6 +129,10 @@ class VerifyResult(BaseModel):
     )
     takedown: Takedown | None = Field(
         default=None, description="Set when a takedown of this file was requested"
+    )
+    creation: CreationDisclosure | None = Field(
+        default=None,
+        description="The generator's public inventory facts and what the people did",
     )
     sha256: str
     mime_type: str

@@ -23,6 +23,7 @@ from registry.intake.spool import SpooledFile
 from registry.media.citations import by_hash
 from registry.media.models import MediaAsset
 from registry.provenance.recovery import Recovery, recover_file
+from registry.records.public import creation_disclosure
 from registry.verification import checks
 from registry.verification.consent_checks import (
     ConsentFinding,
@@ -248,4 +249,7 @@ def verify_file(
         else None,
         sha256=source.sha256,
         mime_type=media_format.mime_type,
+        creation=creation_disclosure(
+            session, report, asset.id if asset else None, recovered=recovered
+        ),
     )

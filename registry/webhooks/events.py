@@ -32,6 +32,10 @@ EVENT_TYPES = (
     "media.signed",
     "media.consent_changed",
     "takedown.requested",
+    "generator.created",
+    "generator.updated",
+    "generator.approved",
+    "generator.retired",
 )
 # Sent only by `registry webhooks test` and never stored in the outbox.
 TEST_EVENT_TYPE = "webhook.test"

@@ -608,6 +608,7 @@ def _production(tmp_path: Path) -> Settings:
         database_url="postgresql+psycopg://registry@db.internal:5432/registry",
         secret_key="s" * 48,
         watermark_secret="w" * 48,
+        prompt_secret="p" * 48,
         c2pa_cert_chain=tmp_path / "chain.pem",
         c2pa_private_key=tmp_path / "key.pem",
         _env_file=None,  # type: ignore[call-arg]

@@ -12,7 +12,7 @@ from flask import Flask
 
 from registry.settings import Settings
 from registry.state import state_of
-from tests.factories import Studio
+from tests.factories import GENERATOR, Studio
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -60,7 +60,7 @@ def metadata(grant_id: str, **overrides: Any) -> dict[str, Any]:
                 "territory": "US",
             }
         ],
-        "generator": {"name": "VoiceForge", "version": "2.1"},
+        "generator": GENERATOR,
     }
     body.update(overrides)
     return body

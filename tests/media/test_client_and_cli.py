@@ -94,7 +94,7 @@ def test_cli_sign_writes_the_signed_file(live_server: str, studio: Studio, work:
             "--territory",
             "US",
             "--generator",
-            "Forge@1.0",
+            "VoiceForge@2.1",
             "--out",
             str(out),
         ],
@@ -122,7 +122,7 @@ def test_cli_sign_explains_a_refusal(live_server: str, studio: Studio, work: Pat
             "--territory",
             "FR",
             "--generator",
-            "Forge@1.0",
+            "VoiceForge@2.1",
         ],
         env=_env(live_server, studio),
     )

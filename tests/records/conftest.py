@@ -1,0 +1,7 @@
+"""Signing fixtures of the media tests (one storage backend, the local directory)."""
+
+from __future__ import annotations
+
+from tests.media.conftest import blobs, spool_dir
+
+__all__ = ["blobs", "spool_dir"]
