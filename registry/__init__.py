@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.keys.checkpoint_key import init_checkpoint_key, load_checkpoint_key
     from registry.keys.configured import load_signing_credential, trust_anchors
     from registry.keys.keyring import KeyRing
+    from registry.local_signing import views as local_signing_views
     from registry.media import views as media_views
     from registry.media.services import Signing
     from registry.ratelimit import AddressCostLimit, AddressRateLimit, AnonymousVerifyCost
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         consent_views.bp,
         audit_views.bp,
         media_views.bp,
+        local_signing_views.bp,
         verification_views.bp,
         screening_views.bp,
         softbinding_views.bp,

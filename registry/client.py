@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -92,7 +92,7 @@ class GrantCitation:
 @dataclass(frozen=True)
 class SignedMedia:
     id: str
-    sha256: str
+    sha256: str | None  # None: signed without uploading (sign_local), the registry never saw it
     source_sha256: str
     manifest_id: str
     mime_type: str
@@ -102,7 +102,8 @@ class SignedMedia:
     digital_source_type: str
     title: str | None
     created_at: str
-    download_url: str
+    stored: bool
+    download_url: str | None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SignedMedia:
@@ -251,6 +252,98 @@ class RegistryClient:
             "/v1/media", path, progress=progress, data={"metadata": json.dumps(metadata)}
         )
         return SignedMedia.from_json(response.json())
+
+    def sign_local(
+        self,
+        path: str | Path,
+        dest: str | Path,
+        grants: Iterable[GrantCitation],
+        generator: str | dict[str, str],
+        *,
+        digital_source_type: str = "trainedAlgorithmicMedia",
+        title: str | None = None,
+        fingerprints: Iterable[str] = (),
+        progress: Progress | None = None,
+        hash_progress: Progress | None = None,
+    ) -> SignedMedia:
+        """Sign a file without uploading it: c2pa runs here, the registry authorizes the use
+        (exactly as for ``sign_media``) and signs the claim; the media never leaves this
+        machine. Writes the signed copy to ``dest`` (only when signed) and returns the asset
+        the registry recorded (``stored`` false). ``fingerprints``: ISCC units of the content
+        (``registry.provenance.fingerprints``), recorded as soft bindings.
+        """
+        import base64
+
+        from registry.intake.sniff import sniff
+        from registry.local_signing.pipeline import (
+            SigningRefused,
+            file_facts,
+            sign_file_locally,
+        )
+
+        path, dest = Path(path), Path(dest)
+        media_format = sniff(path)
+        sha256, size = file_facts(path, progress=hash_progress)
+        body: dict[str, Any] = {
+            "grants": [g.as_json() for g in grants],
+            "generator": parse_generator(generator) if isinstance(generator, str) else generator,
+            "digital_source_type": digital_source_type,
+            "mime_type": media_format.mime_type,
+            "size": size,
+            "source_sha256": sha256,
+            "fingerprints": list(fingerprints),
+        }
+        if title:
+            body["title"] = title
+        session = self._send("POST", "/v1/signing-sessions", json=body).json()
+        signed: list[dict[str, Any]] = []
+
+        def sign(data: bytes) -> bytes:
+            answer = self._send(
+                "POST",
+                f"/v1/signing-sessions/{session['id']}/signature",
+                json={"to_be_signed": base64.b64encode(data).decode("ascii")},
+            ).json()
+            signed.append(answer["media"])
+            return base64.b64decode(answer["signature"])
+
+        try:
+            sign_file_locally(
+                source=path,
+                dest=dest,
+                mime_type=media_format.mime_type,
+                definition=session["manifest_definition"],
+                certificate_chain=session["certificate_chain"],
+                sign=sign,
+                progress=progress,
+            )
+        except SigningRefused as exc:
+            raise exc.cause from None
+        return SignedMedia.from_json(signed[-1])
+
+    def list_media(
+        self,
+        *,
+        grant_id: str | None = None,
+        created_after: str | None = None,
+        created_before: str | None = None,
+    ) -> Iterator[SignedMedia]:
+        """Every media asset of the organization (uploaded or not), page after page."""
+        params: dict[str, Any] = {
+            key: value
+            for key, value in (
+                ("grant_id", grant_id),
+                ("created_after", created_after),
+                ("created_before", created_before),
+            )
+            if value is not None
+        }
+        while True:
+            page = self._send("GET", "/v1/media", params=params).json()
+            yield from (SignedMedia.from_json(item) for item in page["items"])
+            if not page.get("next_cursor"):
+                return
+            params["cursor"] = page["next_cursor"]
 
     def verify_media(self, path: str | Path, *, progress: Progress | None = None) -> dict[str, Any]:
         """The registry's verdict on a file (see the VerifyResult schema); nothing is stored."""

@@ -4,6 +4,7 @@ from registry.audit.models import AuditCheckpoint, AuditEvent
 from registry.auth.models import ApiClient, Organization
 from registry.consent.models import ConsentGrant, Subject
 from registry.idempotency import IdempotencyRecord
+from registry.local_signing.models import SigningSession
 from registry.media.models import ManifestStore, MediaAsset
 from registry.provenance.models import ProvenanceCode
 from registry.statuslist.models import StatusList, StatusListEntry
@@ -26,6 +27,7 @@ __all__ = [
     "MediaAsset",
     "Organization",
     "ProvenanceCode",
+    "SigningSession",
     "StatusList",
     "StatusListEntry",
     "Subject",

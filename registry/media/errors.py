@@ -56,3 +56,10 @@ class CitedGrantNotFound(GrantUseRefused):
 class MediaNotFound(NotFound):
     slug = "media-not-found"
     title = "Media asset not found"
+
+
+class MediaNotStored(NotFound):
+    """The asset was signed where it lives (a signing session): the registry has no bytes."""
+
+    slug = "media-not-stored"
+    title = "The registry holds no bytes of this media (it was signed without uploading)"

@@ -13,26 +13,31 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from registry.audit.services import record_event
 from registry.auth.models import Organization
 from registry.c2pa.adapter import SignResult, sign_file
 from registry.db import utcnow
 from registry.ids import is_uuid, new_id
+from registry.pagination import Page, keyset_page, uuid_key
 from registry.intake.sniff import MediaFormat, sniff
 from registry.intake.spool import SpooledFile
 from registry.intake.structure import check_structure
 from registry.keys.c2pa_credential import C2paCredential
 from registry.media.authorization import AuthorizedUse, authorize_uses
+from registry.media.citations import cites
 from registry.media.errors import MediaNotFound
 from registry.media.manifest import ManifestFacts, build_manifest
 from registry.media.models import ManifestStore, MediaAsset
 from registry.media.schemas import MediaMetadata
 from registry.provenance import index
 from registry.provenance.errors import UndecodableMedia
-from registry.provenance.fingerprints import watermark_fingerprint
+from registry.provenance.fingerprints import Fingerprint, watermark_fingerprint
 from registry.provenance.jobs import Provenance, mark_and_fingerprint
 from registry.provenance.watermark_keys import watermark_key
 from registry.storage import BlobStorage, StorageError, media_key
@@ -85,8 +90,30 @@ def plan_signing(
     now: datetime | None = None,
 ) -> SigningPlan:
     """Identify the file and check the cited grants (only reads the database)."""
+    return plan_for_format(
+        session,
+        signing=signing,
+        org_id=org_id,
+        actor=actor,
+        media_format=sniff(source.path),
+        metadata=metadata,
+        now=now,
+    )
+
+
+def plan_for_format(
+    session: Session,
+    *,
+    signing: Signing,
+    org_id: str,
+    actor: str,
+    media_format: MediaFormat,
+    metadata: MediaMetadata,
+    now: datetime | None = None,
+) -> SigningPlan:
+    """Check the cited grants for media of ``media_format`` and decide what the manifest
+    says (only reads the database): every signing, uploaded or local (``local_signing``)."""
     now = now or utcnow()
-    media_format = sniff(source.path)
     # The precise moment: a grant that became valid earlier in this second is valid now.
     uses = authorize_uses(
         session, org_id=org_id, uses=metadata.grants, media_kind=media_format.kind, now=now
@@ -161,25 +188,38 @@ def record_signing(
     until the request commits, so a revocation that comes later waits and is recorded after
     the asset.
     """
-    uses = authorize_uses(
-        session,
-        org_id=plan.org_id,
-        uses=plan.metadata.grants,
-        media_kind=plan.media_format.kind,
-        now=now or utcnow(),
-        lock=True,
-    )
-    metadata = plan.metadata
-    asset = MediaAsset(
-        id=plan.facts.asset_id,
-        org_id=plan.org_id,
+    uses = authorize_again(session, plan, now=now)
+    asset = new_asset(
+        plan,
+        uses,
         sha256=stored.signed.sha256,
         source_sha256=source.sha256,
         manifest_id=stored.signed.manifest_label,
-        mime_type=plan.media_format.mime_type,
         size=stored.signed.size,
         source_size=source.size,
         storage_key=stored.key,
+    )
+    marks = stored.provenance.watermark_key
+    return register_asset(
+        session,
+        plan,
+        asset,
+        fingerprints=[
+            *stored.provenance.fingerprints,
+            *([watermark_fingerprint(marks)] if marks else []),
+        ],
+        manifest_store=stored.signed.manifest_store,
+    )
+
+
+def new_asset(plan: SigningPlan, uses: list[AuthorizedUse], **file_facts: Any) -> MediaAsset:
+    """The asset row of a signing: what the plan decided, the grants as authorized now, and
+    the facts of the file (hashes, sizes, manifest id, where it is stored)."""
+    metadata = plan.metadata
+    return MediaAsset(
+        id=plan.facts.asset_id,
+        org_id=plan.org_id,
+        mime_type=plan.media_format.mime_type,
         grant_ids=[u.grant.id for u in uses],
         grant_uses=[
             {**u.use.model_dump(), "token_sha256": u.grant.token_sha256, "status": "active"}
@@ -190,17 +230,39 @@ def record_signing(
         title=metadata.title,
         created_by=plan.actor,
         created_at=plan.facts.created_at,
+        **file_facts,
     )
+
+
+def authorize_again(
+    session: Session, plan: SigningPlan, *, now: datetime | None = None
+) -> list[AuthorizedUse]:
+    """The plan's grants checked again and held (shared lock) until the request commits."""
+    return authorize_uses(
+        session,
+        org_id=plan.org_id,
+        uses=plan.metadata.grants,
+        media_kind=plan.media_format.kind,
+        now=now or utcnow(),
+        lock=True,
+    )
+
+
+def register_asset(
+    session: Session,
+    plan: SigningPlan,
+    asset: MediaAsset,
+    *,
+    fingerprints: list[Fingerprint],
+    manifest_store: bytes = b"",
+) -> MediaAsset:
+    """Record a signed asset, its provenance codes and manifest store, its audit event and
+    its ``media.signed`` event (every signing, stored or not)."""
     session.add(asset)
     session.flush()
-    marks = stored.provenance.watermark_key
-    index.add(
-        session,
-        asset.id,
-        [*stored.provenance.fingerprints, *([watermark_fingerprint(marks)] if marks else [])],
-    )
-    if stored.signed.manifest_store:
-        session.add(ManifestStore(asset_id=asset.id, data=stored.signed.manifest_store))
+    index.add(session, asset.id, fingerprints)
+    if manifest_store:
+        session.add(ManifestStore(asset_id=asset.id, data=manifest_store))
     record_event(
         session,
         org_id=plan.org_id,
@@ -248,3 +310,26 @@ def get_media(session: Session, *, org_id: str, media_id: str) -> MediaAsset:
     if asset is None or asset.org_id != org_id:
         raise MediaNotFound(f"no media asset {media_id}")
     return asset
+
+
+def list_media(
+    session: Session,
+    *,
+    org_id: str,
+    cursor: str | None,
+    limit: int,
+    grant_id: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> Page[MediaAsset]:
+    """The organization's media, oldest first, stored or not; by cited grant and by date."""
+    query = sa.select(MediaAsset).where(col(MediaAsset.org_id) == org_id)
+    if grant_id is not None:
+        query = query.where(cites(session, grant_id))
+    if created_after is not None:
+        query = query.where(col(MediaAsset.created_at) >= created_after)
+    if created_before is not None:
+        query = query.where(col(MediaAsset.created_at) < created_before)
+    return keyset_page(
+        session, query, key=col(MediaAsset.id), cursor=cursor, limit=limit, parse=uuid_key
+    )

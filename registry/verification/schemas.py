@@ -57,7 +57,7 @@ class GrantVerdict(BaseModel):
 
 class KnownAsset(BaseModel):
     id: str
-    sha256: str
+    sha256: str | None = Field(description="Null for media signed without uploading")
     source_sha256: str
     mime_type: str
     created_at: str
