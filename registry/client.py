@@ -359,6 +359,7 @@ class RegistryClient:
             "/v1/screen", Path(path), progress=progress, auth=self._credentials[0] is not None
         )
         return response.json()  # type: ignore[no-any-return]
+
     def public_keys(self, *, refresh: bool = False) -> PublicKeys:
         """The registry's token keys (``/.well-known/jwks.json``), fetched once."""
         if self._keys is None or refresh:

@@ -1,1 +1,1 @@
-"""Signing media where it lives: the registry authorizes and signs the claim, never sees the bytes."""
+"""Signing media where it lives: the registry authorizes the use and signs the claim only."""

@@ -150,7 +150,7 @@ def _assertion_hashes(claim: dict[str, Any]) -> dict[str, str]:
 
 
 def base_label(label: str) -> str:
-    """``c2pa.soft-binding__1`` -> ``c2pa.soft-binding``; every actions label -> ``c2pa.actions``."""
+    """``c2pa.soft-binding__1`` -> ``c2pa.soft-binding``; actions labels -> ``c2pa.actions``."""
     label = _REPEAT.sub("", label)
     return ACTIONS_LABEL if label in ACTIONS_LABELS else label
 
@@ -169,8 +169,7 @@ def _check_assertions(labels: list[str], definition: dict[str, Any]) -> None:
     wanted = Counter(base_label(a["label"]) for a in definition["assertions"])
     if ACTIONS_LABEL in wanted and ACTIONS_LABEL not in listed:
         raise ClaimWithoutAiLabel(
-            "The claim has no actions assertion: the media would not be labelled as "
-            "AI-generated.",
+            "The claim has no actions assertion: the media would not be labelled as AI-generated.",
             missing=[ACTIONS_LABEL],
         )
     if len(bindings) != 1:

@@ -10,11 +10,12 @@ only once signed (a temporary file beside it, renamed), so a refusal leaves noth
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import c2pa
 
@@ -43,7 +44,9 @@ def file_facts(path: Path, *, progress: Progress | None = None) -> tuple[str, in
 class _Counting:
     """A file c2pa reads through, reporting how far it got (the progress of hashing)."""
 
-    def __init__(self, stream: BinaryIO, total: int, progress: Progress) -> None:
+    def __init__(
+        self, stream: io.BufferedReader[io.FileIO], total: int, progress: Progress
+    ) -> None:
         self._stream, self._total, self._progress = stream, total, progress
         self._furthest = 0
 
@@ -110,8 +113,8 @@ def sign_file_locally(
             c2pa.Signer.from_callback(
                 callback, c2pa.C2paSigningAlg.ES256, certificate_chain, None
             ) as signer,
-            source.open("rb", buffering=CHUNK) as raw_source,
-            open(temporary, "w+b", buffering=CHUNK) as out,  # noqa: PTH123 - a path string
+            io.BufferedReader(io.FileIO(source), CHUNK) as raw_source,
+            io.BufferedRandom(io.FileIO(temporary, "w+"), CHUNK) as out,
         ):
             reader: Any = raw_source
             if progress is not None:

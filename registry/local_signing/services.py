@@ -116,7 +116,10 @@ def open_session(
         source_sha256=body.source_sha256,
         request={
             "metadata": metadata.model_dump(mode="json"),
-            "facts": {**dataclasses.asdict(plan.facts), "created_at": plan.facts.created_at.isoformat()},
+            "facts": {
+                **dataclasses.asdict(plan.facts),
+                "created_at": plan.facts.created_at.isoformat(),
+            },
         },
         fingerprints=[fp.iscc for fp in fingerprints],
         definition=_definition(plan, fingerprints, label),

@@ -99,7 +99,9 @@ def get_signing_session(principal: Principal, session_id: str) -> SigningSession
     scopes=SCOPES,
     errors=(400, 401, 403, 404, 409, 410, 422),
 )
-def sign_session(principal: Principal, session_id: str, body: SignatureRequest) -> SignatureResponse:
+def sign_session(
+    principal: Principal, session_id: str, body: SignatureRequest
+) -> SignatureResponse:
     try:
         data = base64.b64decode(body.to_be_signed, validate=True)
     except (binascii.Error, ValueError) as exc:

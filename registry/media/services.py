@@ -24,7 +24,6 @@ from registry.auth.models import Organization
 from registry.c2pa.adapter import SignResult, sign_file
 from registry.db import utcnow
 from registry.ids import is_uuid, new_id
-from registry.pagination import Page, keyset_page, uuid_key
 from registry.intake.sniff import MediaFormat, sniff
 from registry.intake.spool import SpooledFile
 from registry.intake.structure import check_structure
@@ -35,6 +34,7 @@ from registry.media.errors import MediaNotFound
 from registry.media.manifest import ManifestFacts, build_manifest
 from registry.media.models import ManifestStore, MediaAsset
 from registry.media.schemas import MediaMetadata
+from registry.pagination import Page, keyset_page, uuid_key
 from registry.provenance import index
 from registry.provenance.errors import UndecodableMedia
 from registry.provenance.fingerprints import Fingerprint, watermark_fingerprint

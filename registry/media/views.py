@@ -192,6 +192,6 @@ def get_media_content(principal: Principal, media_id: str) -> Response:
         mimetype=asset.mime_type,
         as_attachment=True,
         download_name=f"{asset.id}.{extension}",
-        etag=asset.sha256,
+        etag=asset.sha256 or False,
         max_age=0,
     )

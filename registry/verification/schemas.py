@@ -104,6 +104,8 @@ class Recovered(BaseModel):
 
     method: Literal["watermark", "fingerprint"]
     matches: list[RecoveredAsset]
+
+
 class Takedown(BaseModel):
     """The registry asked for this file to be taken down (a grant it cited was revoked with
     the effect ``unpublish``)."""

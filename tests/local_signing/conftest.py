@@ -41,7 +41,12 @@ def session_body(grant_id: str, path: Path, **overrides: Any) -> dict[str, Any]:
     sha256, size = file_facts(path)
     body: dict[str, Any] = {
         "grants": [
-            {"grant_id": grant_id, "modalities": ["voice"], "purpose": "advertising", "territory": "US"}
+            {
+                "grant_id": grant_id,
+                "modalities": ["voice"],
+                "purpose": "advertising",
+                "territory": "US",
+            }
         ],
         "generator": {"name": "VoiceForge", "version": "2.1"},
         "mime_type": sniff(path).mime_type,

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from registry.cli import main
 from tests.factories import Studio, assert_problem
-from tests.local_signing.conftest import capture, post_signature, registry_client, citation
+from tests.local_signing.conftest import capture, citation, post_signature, registry_client
 from tests.media import assets
 from tests.media.conftest import metadata, sign_upload
 from tests.verification.conftest import verify

@@ -175,7 +175,9 @@ def test_sessions_refuse_as_uploads_do(
     before = counts()
     out_of_scope = session_body(grant["id"], path)
     out_of_scope["grants"][0]["territory"] = "FR"
-    assert_problem(studio.post("/v1/signing-sessions", json=out_of_scope), 422, "grant-out-of-scope")
+    assert_problem(
+        studio.post("/v1/signing-sessions", json=out_of_scope), 422, "grant-out-of-scope"
+    )
     unknown = session_body("01a2f000-0000-7000-8000-000000000000", path)
     assert_problem(studio.post("/v1/signing-sessions", json=unknown), 422, "grant-not-found")
     bad_print = session_body(grant["id"], path, fingerprints=["ISCC:KACYPXW445FTYNJ3"])
@@ -228,7 +230,9 @@ def test_another_organizations_session_is_not_found(
     captured = capture(studio, grant["id"], assets.make_jpeg(work), work)
     session_id = captured.session["id"]
     before = counts()
-    assert_problem(other_studio.get(f"/v1/signing-sessions/{session_id}"), 404, "signing-session-not-found")
+    assert_problem(
+        other_studio.get(f"/v1/signing-sessions/{session_id}"), 404, "signing-session-not-found"
+    )
     assert_problem(
         post_signature(other_studio, session_id, captured.to_be_signed),
         404,

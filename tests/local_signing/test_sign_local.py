@@ -91,7 +91,10 @@ def test_a_refused_session_writes_no_file(
     studio.post(f"/v1/grants/{grant['id']}/revoke", json={"reason": "withdrawn"})
     before = counts()
     out = work / "signed.jpg"
-    with registry_client(live_server, studio) as registry, pytest.raises(RegistryApiError) as caught:
+    with (
+        registry_client(live_server, studio) as registry,
+        pytest.raises(RegistryApiError) as caught,
+    ):
         registry.sign_local(assets.make_jpeg(work), out, citation(grant["id"]), "VoiceForge@2.1")
     assert caught.value.status == 422
     assert caught.value.type == problem_type("grant-revoked")
