@@ -316,6 +316,7 @@ class RegistryClient:
                 certificate_chain=session["certificate_chain"],
                 sign=sign,
                 progress=progress,
+                tsa_url=session.get("tsa_url"),
             )
         except SigningRefused as exc:
             raise exc.cause from None

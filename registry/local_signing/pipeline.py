@@ -88,6 +88,7 @@ def sign_file_locally(
     sign: Callable[[bytes], bytes],
     progress: Progress | None = None,
     thumbnails: bool = False,
+    tsa_url: str | None = None,
 ) -> None:
     """Sign ``source`` into ``dest`` with ``definition``, the registry signing the claim.
 
@@ -111,7 +112,7 @@ def sign_file_locally(
             c2pa.Context.from_dict(signing_settings(thumbnails=thumbnails)) as context,
             c2pa.Builder(definition, context=context) as builder,
             c2pa.Signer.from_callback(
-                callback, c2pa.C2paSigningAlg.ES256, certificate_chain, None
+                callback, c2pa.C2paSigningAlg.ES256, certificate_chain, tsa_url
             ) as signer,
             io.BufferedReader(io.FileIO(source), CHUNK) as raw_source,
             io.BufferedRandom(io.FileIO(temporary, "w+"), CHUNK) as out,

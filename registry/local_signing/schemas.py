@@ -44,6 +44,9 @@ class SigningSessionPublic(BaseModel):
     )
     certificate_chain: str = Field(description="The registry's C2PA chain, PEM, leaf first")
     alg: Literal["es256"] = "es256"
+    tsa_url: str | None = Field(
+        default=None, description="The timestamp authority the registry signs with, if any"
+    )
     mime_type: str
     size: int
     source_sha256: str

@@ -34,6 +34,7 @@ def _public(found: SigningSession) -> SigningSessionPublic:
         manifest_label=found.manifest_label,
         manifest_definition=found.definition,
         certificate_chain=app_state().signing.credential.cert_chain_pem.decode("ascii"),
+        tsa_url=app_state().signing.credential.tsa_url,
         mime_type=found.mime_type,
         size=found.size,
         source_sha256=found.source_sha256,
