@@ -9,9 +9,9 @@ generated here; c2pa hashes and copies every sample, as it would a film's).
     (``Signer.from_info``, the registry's development credential), the manifest the registry
     builds for the same grant (``build_manifest``) and its c2pa settings
     (``signing_settings``), streams as ``local_signing.pipeline`` opens them.
-(b) Local signing: ``RegistryClient.sign_local`` (hash the source, ``POST
-    /v1/signing-sessions``, c2pa here with a callback signer that ``POST``s the claim to
-    ``/v1/signing-sessions/{id}/signature``) against gunicorn (infra/gunicorn.conf.py, one
+(b) Local signing: ``RegistryClient.sign_local`` (``POST /v1/signing-sessions``, c2pa here
+    with a callback signer that ``POST``s the claim and the source's SHA-256, computed in a
+    thread beside c2pa's pass, to ``/v1/signing-sessions/{id}/signature``) against gunicorn (infra/gunicorn.conf.py, one
     gthread worker), SQLite. Time: the client's wall time, end to end (token already held).
 
 Per file: the bytes the service received (request lines, headers and bodies of every
@@ -124,17 +124,23 @@ def main() -> int:
     parser.add_argument("--sizes", default="10,100,1000", help="MB, comma-separated")
     parser.add_argument("--runs", type=int, default=3, help="runs per file up to 100 MB")
     parser.add_argument("--big-runs", type=int, default=1, help="runs per file above 100 MB")
+    parser.add_argument(
+        "--dir", default=None, help="where the media go (e.g. /dev/shm: no disk writeback noise)"
+    )
     args = parser.parse_args()
     from registry.client import GrantCitation, RegistryClient
     from registry.keys.c2pa_credential import load_credential
 
-    with tempfile.TemporaryDirectory(prefix="bench-local-") as tmp_name:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-local-") as db_dir,
+        tempfile.TemporaryDirectory(prefix="bench-local-media-", dir=args.dir) as tmp_name,
+    ):
         tmp = Path(tmp_name)
-        db_url = f"sqlite:///{tmp / 'registry.db'}"
+        db_url = f"sqlite:///{Path(db_dir) / 'registry.db'}"
         tenant = create_tenant(db_url)
         env = {"REGISTRY_DATABASE_URL": db_url}
         with gunicorn(env, workers=1, threads=4) as server:
-            keys = server.data_dir / "keys"
+            keys = server.data_dir / "keys" / "c2pa"
             credential = load_credential(
                 cert_chain=keys / "c2pa-chain.pem", private_key=keys / "c2pa-key.pem"
             )

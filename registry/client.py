@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -283,43 +284,51 @@ class RegistryClient:
 
         path, dest = Path(path), Path(dest)
         media_format = sniff(path)
-        sha256, size = file_facts(path, progress=hash_progress)
         body: dict[str, Any] = {
             "grants": [g.as_json() for g in grants],
             "generator": parse_generator(generator) if isinstance(generator, str) else generator,
             "digital_source_type": digital_source_type,
             "mime_type": media_format.mime_type,
-            "size": size,
-            "source_sha256": sha256,
+            "size": path.stat().st_size,
             "fingerprints": list(fingerprints),
         }
         if title:
             body["title"] = title
-        session = self._send("POST", "/v1/signing-sessions", json=body).json()
-        signed: list[dict[str, Any]] = []
+        # The source's SHA-256 is computed beside c2pa's own pass over the file (hashlib
+        # releases the GIL) and sent with the signature: no extra pass before signing.
+        with ThreadPoolExecutor(1, thread_name_prefix="source-sha256") as pool:
+            facts = pool.submit(file_facts, path, progress=hash_progress)
+            session = self._send("POST", "/v1/signing-sessions", json=body).json()
+            signed: list[dict[str, Any]] = []
 
-        def sign(data: bytes) -> bytes:
-            answer = self._send(
-                "POST",
-                f"/v1/signing-sessions/{session['id']}/signature",
-                json={"to_be_signed": base64.b64encode(data).decode("ascii")},
-            ).json()
-            signed.append(answer["media"])
-            return base64.b64decode(answer["signature"])
+            def sign(data: bytes) -> bytes:
+                sha256, size = facts.result()
+                if size != body["size"]:
+                    raise RuntimeError(f"{path} changed while it was signed")
+                answer = self._send(
+                    "POST",
+                    f"/v1/signing-sessions/{session['id']}/signature",
+                    json={
+                        "to_be_signed": base64.b64encode(data).decode("ascii"),
+                        "source_sha256": sha256,
+                    },
+                ).json()
+                signed.append(answer["media"])
+                return base64.b64decode(answer["signature"])
 
-        try:
-            sign_file_locally(
-                source=path,
-                dest=dest,
-                mime_type=media_format.mime_type,
-                definition=session["manifest_definition"],
-                certificate_chain=session["certificate_chain"],
-                sign=sign,
-                progress=progress,
-                tsa_url=session.get("tsa_url"),
-            )
-        except SigningRefused as exc:
-            raise exc.cause from None
+            try:
+                sign_file_locally(
+                    source=path,
+                    dest=dest,
+                    mime_type=media_format.mime_type,
+                    definition=session["manifest_definition"],
+                    certificate_chain=session["certificate_chain"],
+                    sign=sign,
+                    progress=progress,
+                    tsa_url=session.get("tsa_url"),
+                )
+            except SigningRefused as exc:
+                raise exc.cause from None
         return SignedMedia.from_json(signed[-1])
 
     def list_media(

@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.Column("manifest_label", sa.String(length=100), nullable=False),
         sa.Column("mime_type", sa.String(length=64), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
-        sa.Column("source_sha256", sa.String(length=64), nullable=False),
+        sa.Column("source_sha256", sa.String(length=64), nullable=True),
         sa.Column("request", JSON, nullable=False),
         sa.Column("fingerprints", JSON, nullable=False),
         sa.Column("definition", JSON, nullable=False),

@@ -21,6 +21,18 @@ class SigningSessionUsed(Conflict):
     title = "The signing session has signed already (one signature per session)"
 
 
+class SourceHashRequired(RegistryError):
+    status = 422
+    slug = "source-hash-required"
+    title = "Give the source's SHA-256 with the session or with the signature"
+
+
+class SourceHashMismatch(RegistryError):
+    status = 422
+    slug = "source-hash-mismatch"
+    title = "The source's SHA-256 differs from the one the session was opened with"
+
+
 class NotAClaimToSign(RegistryError):
     """The bytes are not a COSE ``Signature1`` structure over a C2PA claim."""
 

@@ -30,7 +30,7 @@ class SigningSession(SQLModel, table=True):
     manifest_label: str = Field(max_length=100)
     mime_type: str = Field(max_length=64)
     size: int = Field(sa_type=sa.BigInteger)
-    source_sha256: str = Field(max_length=64)
+    source_sha256: str | None = Field(default=None, max_length=64)  # or with the signature
     request: dict[str, Any] = Field(sa_type=JSONColumn)  # the MediaMetadata fields
     fingerprints: list[str] = Field(sa_type=JSONColumn)  # ISCC units, canonical form
     definition: dict[str, Any] = Field(sa_type=JSONColumn)

@@ -23,7 +23,11 @@ class SigningSessionRequest(MediaMetadata):
         description="What the file is (the registry cannot sniff a file it never receives)"
     )
     size: int = Field(ge=1, le=MAX_FILE_BYTES, description="Bytes of the file to sign")
-    source_sha256: Sha256
+    source_sha256: Sha256 | None = Field(
+        default=None,
+        description="SHA-256 of the file to sign; here or with the signature (a pipeline may "
+        "hash the file while c2pa signs it)",
+    )
     fingerprints: list[
         Annotated[str, Field(min_length=10, max_length=80, pattern=r"^ISCC:[A-Z2-7]+$")]
     ] = Field(
@@ -49,7 +53,7 @@ class SigningSessionPublic(BaseModel):
     )
     mime_type: str
     size: int
-    source_sha256: str
+    source_sha256: str | None
     created_at: datetime
     expires_at: datetime
     signed_at: datetime | None
@@ -66,6 +70,9 @@ class SignatureRequest(_Request):
             "Sig_structure of the claim",
         ),
     ]
+    source_sha256: Sha256 | None = Field(
+        default=None, description="SHA-256 of the source, if the session was opened without it"
+    )
 
 
 class SignatureResponse(BaseModel):

@@ -30,6 +30,8 @@ from registry.local_signing.errors import (
     SigningSessionExpired,
     SigningSessionNotFound,
     SigningSessionUsed,
+    SourceHashMismatch,
+    SourceHashRequired,
 )
 from registry.local_signing.models import SigningSession
 from registry.local_signing.schemas import SigningSessionRequest
@@ -159,6 +161,7 @@ def sign_claim(
     org_id: str,
     session_id: str,
     to_be_signed: bytes,
+    source_sha256: str | None = None,
     now: datetime | None = None,
 ) -> tuple[bytes, MediaAsset]:
     """The registry's signature of the claim, and the asset it records; or a refusal, with
@@ -182,6 +185,12 @@ def sign_claim(
         raise SigningSessionExpired(
             f"signing session {session_id} expired at {signing_session.expires_at.isoformat()}"
         )
+    declared = signing_session.source_sha256
+    if declared is not None and source_sha256 is not None and declared != source_sha256:
+        raise SourceHashMismatch(f"signing session {session_id} was opened for {declared}")
+    source_sha256 = declared or source_sha256
+    if source_sha256 is None:
+        raise SourceHashRequired(f"signing session {session_id} has no source SHA-256")
     to_sign = claims.decode(to_be_signed)
     hashes = claims.check(
         to_sign,
@@ -197,7 +206,7 @@ def sign_claim(
         plan,
         uses,
         sha256=None,
-        source_sha256=signing_session.source_sha256,
+        source_sha256=source_sha256,
         manifest_id=signing_session.manifest_label,
         size=signing_session.size,
         source_size=signing_session.size,
@@ -212,6 +221,7 @@ def sign_claim(
         fingerprints=[parse_fingerprint(text) for text in signing_session.fingerprints],
     )
     signing_session.signed_at = now
+    signing_session.source_sha256 = source_sha256
     signing_session.claim = to_sign.payload
     session.flush()
     # Last: nothing is signed unless everything above was recorded.

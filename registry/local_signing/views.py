@@ -113,6 +113,7 @@ def sign_session(
         org_id=principal.org_id,
         session_id=session_id,
         to_be_signed=data,
+        source_sha256=body.source_sha256,
     )
     return SignatureResponse(
         signature=base64.b64encode(signature).decode("ascii"), media=asset_public(asset)

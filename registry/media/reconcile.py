@@ -52,9 +52,7 @@ def reconcile_storage(
     cutoff = (now or utcnow()) - grace
     # Media signed without uploading (``stored`` false) have no file: no key to compare.
     recorded = {
-        key
-        for key in session.scalars(sa.select(col(MediaAsset.storage_key)))
-        if key is not None
+        key for key in session.scalars(sa.select(col(MediaAsset.storage_key))) if key is not None
     }
     blobs = storage.list_blobs(MEDIA_PREFIX)
     stored = {blob.key for blob in blobs}

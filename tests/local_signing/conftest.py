@@ -70,10 +70,11 @@ def capture(
     work: Path,
     *,
     edit: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    **overrides: Any,
 ) -> Capture:
     """Run c2pa on ``path`` with the session's definition (``edit``ed) and keep what it asks to
     have signed, signing nothing."""
-    session = open_session(studio, grant_id, path)
+    session = open_session(studio, grant_id, path, **overrides)
     definition = session["manifest_definition"]
     if edit is not None:
         definition = edit(definition)
@@ -96,10 +97,10 @@ def capture(
     return Capture(session, seen[0])
 
 
-def post_signature(studio: Studio, session_id: str, data: bytes):  # type: ignore[no-untyped-def]
+def post_signature(studio: Studio, session_id: str, data: bytes, **extra: Any):  # type: ignore[no-untyped-def]
     return studio.post(
         f"/v1/signing-sessions/{session_id}/signature",
-        json={"to_be_signed": base64.b64encode(data).decode()},
+        json={"to_be_signed": base64.b64encode(data).decode(), **extra},
     )
 
 

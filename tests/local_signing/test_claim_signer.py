@@ -45,7 +45,5 @@ def test_kms_signs_the_digest(dev: DevCredential) -> None:
 
 def test_the_chain_is_listed_leaf_first_as_der(dev: DevCredential) -> None:
     certs = x509.load_pem_x509_certificates(dev.credential.cert_chain_pem)
-    assert chain_der(dev.credential) == [
-        c.public_bytes(serialization.Encoding.DER) for c in certs
-    ]
+    assert chain_der(dev.credential) == [c.public_bytes(serialization.Encoding.DER) for c in certs]
     assert len(certs) == 2

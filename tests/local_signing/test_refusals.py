@@ -4,6 +4,7 @@ verification catches (altered assertion data under the right label), and tenant 
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -245,3 +246,26 @@ def test_another_organizations_session_is_not_found(
     assert_problem(other_studio.get(f"/v1/media/{media_id}"), 404, "media-not-found")
     assert_problem(other_studio.get(f"/v1/media/{media_id}/content"), 404, "media-not-found")
     assert other_studio.get("/v1/media").json["items"] == []
+
+
+def test_the_source_hash_comes_with_the_session_or_the_signature(
+    studio: Studio, grant: dict[str, Any], work: Path, counts: Callable[[], dict[str, int]]
+) -> None:
+    path = assets.make_jpeg(work)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    late = capture(studio, grant["id"], path, work, source_sha256=None)
+    assert late.session["source_sha256"] is None
+    before = counts()
+    missing = post_signature(studio, late.session["id"], late.to_be_signed)
+    assert_problem(missing, 422, "source-hash-required")
+    assert counts() == before
+    signed = post_signature(studio, late.session["id"], late.to_be_signed, source_sha256=digest)
+    assert signed.status_code == 200, signed.json
+    assert signed.json["media"]["source_sha256"] == digest
+    early = capture(studio, grant["id"], path, work)
+    before = counts()
+    other = post_signature(studio, early.session["id"], early.to_be_signed, source_sha256="0" * 64)
+    assert_problem(other, 422, "source-hash-mismatch")
+    assert counts() == before
+    same = post_signature(studio, early.session["id"], early.to_be_signed, source_sha256=digest)
+    assert same.status_code == 200, same.json
