@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -264,6 +264,7 @@ class RegistryClient:
         digital_source_type: str = "trainedAlgorithmicMedia",
         title: str | None = None,
         fingerprints: Iterable[str] = (),
+        source_sha256: str | None = None,
         progress: Progress | None = None,
         hash_progress: Progress | None = None,
     ) -> SignedMedia:
@@ -271,7 +272,9 @@ class RegistryClient:
         (exactly as for ``sign_media``) and signs the claim; the media never leaves this
         machine. Writes the signed copy to ``dest`` (only when signed) and returns the asset
         the registry recorded (``stored`` false). ``fingerprints``: ISCC units of the content
-        (``registry.provenance.fingerprints``), recorded as soft bindings.
+        (``registry.provenance.fingerprints``), recorded as soft bindings. ``source_sha256``:
+        the file's SHA-256 when the pipeline has it already; otherwise it is computed in a
+        thread beside c2pa's own pass over the file.
         """
         import base64
 
@@ -297,7 +300,12 @@ class RegistryClient:
         # The source's SHA-256 is computed beside c2pa's own pass over the file (hashlib
         # releases the GIL) and sent with the signature: no extra pass before signing.
         with ThreadPoolExecutor(1, thread_name_prefix="source-sha256") as pool:
-            facts = pool.submit(file_facts, path, progress=hash_progress)
+            if source_sha256 is None:
+                facts = pool.submit(file_facts, path, progress=hash_progress)
+            else:
+                facts = Future()
+                facts.set_result((source_sha256, body["size"]))
+                body["source_sha256"] = source_sha256
             session = self._send("POST", "/v1/signing-sessions", json=body).json()
             signed: list[dict[str, Any]] = []
 

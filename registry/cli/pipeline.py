@@ -130,6 +130,10 @@ def api_errors() -> Iterator[None]:
     is_flag=True,
     help="With --local: compute the content's ISCC codes here and record them (soft bindings)",
 )
+@click.option(
+    "--source-sha256",
+    help="With --local: the file's SHA-256 if the pipeline has it (else computed here)",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the media asset as JSON")
 @server_options
 def sign(
@@ -144,6 +148,7 @@ def sign(
     out: Path | None,
     local: bool,
     fingerprint: bool,
+    source_sha256: str | None,
     as_json: bool,
     url: str,
     client_id: str,
@@ -155,8 +160,8 @@ def sign(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--generator") from exc
     uses = [GrantCitation(g, tuple(modalities), purpose, territory) for g in grant_ids]
-    if fingerprint and not local:
-        raise click.UsageError("--fingerprint goes with --local (uploads are fingerprinted)")
+    if (fingerprint or source_sha256) and not local:
+        raise click.UsageError("--fingerprint and --source-sha256 go with --local")
     if local:
         out = out or file.with_name(f"{file.stem}.signed{file.suffix}")
         with api_errors(), RegistryClient(url, client_id, client_secret) as registry:
@@ -170,6 +175,7 @@ def sign(
                     digital_source_type=source_type,
                     title=title,
                     fingerprints=prints,
+                    source_sha256=source_sha256,
                     progress=signed,
                     hash_progress=hashed,
                 )

@@ -6,9 +6,12 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
+from flask import Flask
 from flask.testing import FlaskClient
 
 from registry.cli import main
+from registry.media.reconcile import reconcile_storage
+from registry.state import state_of
 from tests.factories import Studio, assert_problem
 from tests.local_signing.conftest import capture, citation, post_signature, registry_client
 from tests.media import assets
@@ -118,3 +121,14 @@ def test_watches_and_takedowns_cover_media_signed_locally(
     assert citing[0]["takedown_requested_at"] is not None
     events = other_studio.get("/v1/webhook-events").json["items"]
     assert {"media.consent_changed", "takedown.requested"} <= {e["type"] for e in events}
+
+
+def test_reconcile_finds_nothing_missing_for_media_signed_locally(
+    app: Flask, studio: Studio, grant: dict[str, Any], work: Path
+) -> None:
+    captured = capture(studio, grant["id"], assets.make_jpeg(work), work)
+    assert post_signature(studio, captured.session["id"], captured.to_be_signed).status_code == 200
+    state = state_of(app)
+    with state.database.session_scope() as session:
+        found = reconcile_storage(session, state.storage, repair=False)
+    assert found.consistent, found
