@@ -20,7 +20,9 @@ generated here; c2pa hashes and copies every sample, as it would a film's).
 Per file: the bytes the service received (request lines, headers and bodies of every
 request, counted by the client's transport: what went over the socket, before TLS), the CPU
 seconds of the gunicorn worker and of every process below it (psutil ``cpu_times``, its own
-counters, read once the worker is quiet again), and the wall times. Medians of interleaved
+counters, read once the worker is quiet again), the wall times, and the CPU seconds of this
+process (getrusage: c2pa's threads, the hashing thread, httpx) for each way of signing: on a
+shared machine the wall time swings with others' load, the CPU seconds much less. Medians of interleaved
 runs (bare, local, bare, local, ...). Targets (#13): service bytes <= 64 KiB per file; service
 CPU flat (1 GB <= 1.5x 10 MB); local / bare wall time <= 1.10 at 1 GB.
 """
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import resource
 import statistics
 import sys
 import tempfile
@@ -119,6 +122,10 @@ class Row:
     bare_s: list[float] = field(default_factory=list)
     local_s: list[float] = field(default_factory=list)
     known_s: list[float] = field(default_factory=list)  # the pipeline gives the source hash
+    # CPU seconds of this process (every thread: c2pa, the hashing thread, httpx), per run.
+    bare_cpu: list[float] = field(default_factory=list)
+    local_cpu: list[float] = field(default_factory=list)
+    known_cpu: list[float] = field(default_factory=list)
     service_cpu_s: list[float] = field(default_factory=list)
     service_bytes: list[int] = field(default_factory=list)
 
@@ -180,23 +187,27 @@ def main() -> int:
                 runs = args.runs if megabytes <= 100 else args.big_runs
                 for _ in range(runs):
                     settle()
+                    cpu = own_cpu()
                     row.bare_s.append(bare_sign(source, tmp / "bare.wav", definition, credential))
+                    row.bare_cpu.append(own_cpu() - cpu)
                     (tmp / "bare.wav").unlink()
                     settle()
                     before, sent = sum(tree_usage(pids), Usage()), transport.sent
-                    started = time.perf_counter()
+                    started, cpu = time.perf_counter(), own_cpu()
                     registry.sign_local(source, tmp / "local.wav", uses, "BenchForge@1.0")
                     row.local_s.append(time.perf_counter() - started)
+                    row.local_cpu.append(own_cpu() - cpu)
                     after = sum(quiet_tree_usage(pids), Usage())
                     row.service_cpu_s.append((after - before).cpu_s)
                     row.service_bytes.append(transport.sent - sent)
                     (tmp / "local.wav").unlink()
                     settle()
-                    started = time.perf_counter()
+                    started, cpu = time.perf_counter(), own_cpu()
                     registry.sign_local(
                         source, tmp / "local.wav", uses, "BenchForge@1.0", source_sha256=digest
                     )
                     row.known_s.append(time.perf_counter() - started)
+                    row.known_cpu.append(own_cpu() - cpu)
                     (tmp / "local.wav").unlink()
                     print(
                         f"  {row.label}: bare {row.bare_s[-1]:.2f} s, local {row.local_s[-1]:.2f}"
@@ -208,6 +219,11 @@ def main() -> int:
                 rows.append(row)
             registry.close()
     return report(rows)
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def report(rows: list[Row]) -> int:
@@ -225,6 +241,16 @@ def report(rows: list[Row]) -> int:
             f"{med(row.service_cpu_s):.3f} | {bare:.2f} | {med(row.local_s):.2f} "
             f"({med(row.local_s) / bare:.3f}) | {med(row.known_s):.2f} "
             f"({med(row.known_s) / bare:.3f}) |"
+        )
+    print()
+    print("| file | client CPU s: bare | local (/ bare) | local, hash given (/ bare) |")
+    print("|---|---|---|---|")
+    for row in rows:
+        bare = med(row.bare_cpu)
+        print(
+            f"| {row.label} | {bare:.2f} | {med(row.local_cpu):.2f} "
+            f"({med(row.local_cpu) / bare:.3f}) | {med(row.known_cpu):.2f} "
+            f"({med(row.known_cpu) / bare:.3f}) |"
         )
     ok = all(max(r.service_bytes) <= BYTES_TARGET for r in rows)
     print(f"\nservice bytes <= {BYTES_TARGET} per file: {'met' if ok else 'NOT met'}")
