@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
@@ -132,3 +133,16 @@ def test_reconcile_finds_nothing_missing_for_media_signed_locally(
     with state.database.session_scope() as session:
         found = reconcile_storage(session, state.storage, repair=False)
     assert found.consistent, found
+
+
+@pytest.mark.parametrize("flag", [["--fingerprint"], ["--source-sha256", "0" * 64]])
+def test_cli_local_options_need_local(
+    live_server: str, studio: Studio, grant: dict[str, Any], work: Path, flag: list[str]
+) -> None:
+    source = assets.make_jpeg(work)
+    result = CliRunner().invoke(
+        main, ["sign", str(source), *flag, *_cli_args(grant["id"])], env=_env(live_server, studio)
+    )
+    assert result.exit_code == 2
+    assert "go with --local" in result.output
+    assert studio.get("/v1/media").json["items"] == []

@@ -269,3 +269,22 @@ def test_the_source_hash_comes_with_the_session_or_the_signature(
     assert counts() == before
     same = post_signature(studio, early.session["id"], early.to_be_signed, source_sha256=digest)
     assert same.status_code == 200, same.json
+
+
+@pytest.mark.parametrize(
+    "value", ["abcde", "not base64!", "A" * 50_000], ids=["padding", "alphabet", "too-long"]
+)
+def test_to_be_signed_that_is_not_base64_or_too_long_is_refused(
+    studio: Studio,
+    grant: dict[str, Any],
+    work: Path,
+    counts: Callable[[], dict[str, int]],
+    value: str,
+) -> None:
+    session = open_session(studio, grant["id"], assets.make_jpeg(work))
+    before = counts()
+    response = studio.post(
+        f"/v1/signing-sessions/{session['id']}/signature", json={"to_be_signed": value}
+    )
+    assert_problem(response, 422, "validation-error")
+    assert counts() == before
