@@ -56,7 +56,7 @@ def _public(found: SigningSession) -> SigningSessionPublic:
     response=SigningSessionPublic,
     status=201,
     scopes=SCOPES,
-    errors=(400, 401, 403, 413, 422),
+    errors=(400, 401, 403, 413, 415, 422),
 )
 def create_signing_session(principal: Principal, body: SigningSessionRequest) -> Rendered:
     state = app_state()
@@ -98,7 +98,7 @@ def get_signing_session(principal: Principal, session_id: str) -> SigningSession
     body=SignatureRequest,
     response=SignatureResponse,
     scopes=SCOPES,
-    errors=(400, 401, 403, 404, 409, 410, 413, 422),
+    errors=(400, 401, 403, 404, 409, 410, 413, 415, 422),
 )
 def sign_session(
     principal: Principal, session_id: str, body: SignatureRequest
