@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.keys.checkpoint_key import init_checkpoint_key, load_checkpoint_key
     from registry.keys.configured import load_signing_credential, trust_anchors
     from registry.keys.keyring import KeyRing
+    from registry.local_signing import views as local_signing_views
     from registry.media import views as media_views
     from registry.media.services import Signing
     from registry.portal import api_views as portal_api_views
@@ -176,6 +177,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         media_views.bp,
         generators_views.bp,
         records_views.bp,
+        local_signing_views.bp,
         verification_views.bp,
         screening_views.bp,
         softbinding_views.bp,

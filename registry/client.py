@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -97,7 +98,7 @@ class GrantCitation:
 @dataclass(frozen=True)
 class SignedMedia:
     id: str
-    sha256: str
+    sha256: str | None  # None: signed without uploading (sign_local), the registry never saw it
     source_sha256: str
     manifest_id: str
     mime_type: str
@@ -107,7 +108,8 @@ class SignedMedia:
     digital_source_type: str
     title: str | None
     created_at: str
-    download_url: str
+    stored: bool
+    download_url: str | None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SignedMedia:
@@ -165,6 +167,32 @@ class _ReadProgress:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._handle, name)
+
+
+def _signing_metadata(
+    grants: Iterable[GrantCitation],
+    generator: str | dict[str, str] | None,
+    generator_id: str | None,
+    creation: dict[str, Any] | None,
+    digital_source_type: str,
+    title: str | None,
+) -> dict[str, Any]:
+    """The signing metadata of ``POST /v1/media`` (and of a signing session)."""
+    metadata: dict[str, Any] = {
+        "grants": [g.as_json() for g in grants],
+        "digital_source_type": digital_source_type,
+    }
+    if generator_id is not None:
+        metadata["generator_id"] = generator_id
+    if generator is not None:
+        metadata["generator"] = (
+            parse_generator(generator) if isinstance(generator, str) else generator
+        )
+    if title:
+        metadata["title"] = title
+    if creation:
+        metadata["creation"] = creation
+    return metadata
 
 
 class RegistryClient:
@@ -280,24 +308,122 @@ class RegistryClient:
         or ``generator`` (``NAME@VERSION``). ``creation``: the creation record
         (``prompts``, ``prompt_sha256``, ``keep_prompt_text``, ``inputs``, ``human``)."""
         path = Path(path)
-        metadata: dict[str, Any] = {
-            "grants": [g.as_json() for g in grants],
-            "digital_source_type": digital_source_type,
-        }
-        if generator_id is not None:
-            metadata["generator_id"] = generator_id
-        if generator is not None:
-            metadata["generator"] = (
-                parse_generator(generator) if isinstance(generator, str) else generator
-            )
-        if title:
-            metadata["title"] = title
-        if creation:
-            metadata["creation"] = creation
+        metadata = _signing_metadata(
+            grants, generator, generator_id, creation, digital_source_type, title
+        )
         response = self._post_file(
             "/v1/media", path, progress=progress, data={"metadata": json.dumps(metadata)}
         )
         return SignedMedia.from_json(response.json())
+
+    def sign_local(
+        self,
+        path: str | Path,
+        dest: str | Path,
+        grants: Iterable[GrantCitation],
+        generator: str | dict[str, str] | None = None,
+        *,
+        generator_id: str | None = None,
+        creation: dict[str, Any] | None = None,
+        digital_source_type: str = "trainedAlgorithmicMedia",
+        title: str | None = None,
+        fingerprints: Iterable[str] = (),
+        source_sha256: str | None = None,
+        progress: Progress | None = None,
+        hash_progress: Progress | None = None,
+    ) -> SignedMedia:
+        """Sign a file without uploading it: c2pa runs here, the registry authorizes the use
+        (exactly as for ``sign_media``) and signs the claim; the media never leaves this
+        machine. Writes the signed copy to ``dest`` (only when signed) and returns the asset
+        the registry recorded (``stored`` false). ``fingerprints``: ISCC units of the content
+        (``registry.provenance.fingerprints``), recorded as soft bindings. ``source_sha256``:
+        the file's SHA-256 when the pipeline has it already; otherwise it is computed in a
+        thread beside c2pa's own pass over the file.
+        """
+        import base64
+
+        from registry.intake.sniff import sniff
+        from registry.local_signing.pipeline import (
+            SigningRefused,
+            file_facts,
+            sign_file_locally,
+        )
+
+        path, dest = Path(path), Path(dest)
+        media_format = sniff(path)
+        body: dict[str, Any] = {
+            **_signing_metadata(
+                grants, generator, generator_id, creation, digital_source_type, title
+            ),
+            "mime_type": media_format.mime_type,
+            "size": path.stat().st_size,
+            "fingerprints": list(fingerprints),
+        }
+        # The source's SHA-256 is computed beside c2pa's own pass over the file (hashlib
+        # releases the GIL) and sent with the signature: no extra pass before signing.
+        with ThreadPoolExecutor(1, thread_name_prefix="source-sha256") as pool:
+            if source_sha256 is None:
+                facts = pool.submit(file_facts, path, progress=hash_progress)
+            else:
+                facts = Future()
+                facts.set_result((source_sha256, body["size"]))
+                body["source_sha256"] = source_sha256
+            session = self._send("POST", "/v1/signing-sessions", json=body).json()
+            signed: list[dict[str, Any]] = []
+
+            def sign(data: bytes) -> bytes:
+                sha256, size = facts.result()
+                if size != body["size"]:
+                    raise RuntimeError(f"{path} changed while it was signed")
+                answer = self._send(
+                    "POST",
+                    f"/v1/signing-sessions/{session['id']}/signature",
+                    json={
+                        "to_be_signed": base64.b64encode(data).decode("ascii"),
+                        "source_sha256": sha256,
+                    },
+                ).json()
+                signed.append(answer["media"])
+                return base64.b64decode(answer["signature"])
+
+            try:
+                sign_file_locally(
+                    source=path,
+                    dest=dest,
+                    mime_type=media_format.mime_type,
+                    definition=session["manifest_definition"],
+                    certificate_chain=session["certificate_chain"],
+                    sign=sign,
+                    progress=progress,
+                    tsa_url=session.get("tsa_url"),
+                )
+            except SigningRefused as exc:
+                raise exc.cause from None
+        return SignedMedia.from_json(signed[-1])
+
+    def list_media(
+        self,
+        *,
+        grant_id: str | None = None,
+        created_after: str | None = None,
+        created_before: str | None = None,
+    ) -> Iterator[SignedMedia]:
+        """Every media asset of the organization (uploaded or not), page after page."""
+        params: dict[str, Any] = {
+            key: value
+            for key, value in (
+                ("grant_id", grant_id),
+                ("created_after", created_after),
+                ("created_before", created_before),
+            )
+            if value is not None
+        }
+        while True:
+            page = self._send("GET", "/v1/media", params=params).json()
+            yield from (SignedMedia.from_json(item) for item in page["items"])
+            if not page.get("next_cursor"):
+                return
+            params["cursor"] = page["next_cursor"]
 
     def verify_media(self, path: str | Path, *, progress: Progress | None = None) -> dict[str, Any]:
         """The registry's verdict on a file (see the VerifyResult schema); nothing is stored."""
@@ -313,6 +439,7 @@ class RegistryClient:
             "/v1/screen", Path(path), progress=progress, auth=self._credentials[0] is not None
         )
         return response.json()  # type: ignore[no-any-return]
+
     def public_keys(self, *, refresh: bool = False) -> PublicKeys:
         """The registry's token keys (``/.well-known/jwks.json``), fetched once."""
         if self._keys is None or refresh:

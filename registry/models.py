@@ -6,6 +6,7 @@ from registry.consent.declarations import SubjectDeclaration
 from registry.consent.models import ConsentGrant, Subject
 from registry.generators.models import GeneratorEntry
 from registry.idempotency import IdempotencyRecord
+from registry.local_signing.models import SigningSession
 from registry.media.models import ManifestStore, MediaAsset
 from registry.portal.models import Passkey, Person, PersonProfile, SubjectInvitation
 from registry.provenance.models import ProvenanceCode
@@ -35,6 +36,7 @@ __all__ = [
     "Person",
     "PersonProfile",
     "ProvenanceCode",
+    "SigningSession",
     "StatusList",
     "StatusListEntry",
     "Subject",

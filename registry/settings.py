@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     c2pa_kms_key_id: str | None = None
     c2pa_tsa_url: str | None = None
     c2pa_thumbnails: bool = False
+    # Signing sessions (media signed where it lives): how long one stays open; a large file
+    # gets more, since its pipeline hashes all of it before c2pa asks for the signature.
+    signing_session_seconds: int = Field(default=300, ge=10, le=3600)
+    signing_session_seconds_per_gib: int = Field(default=60, ge=0, le=3600)
     trust_anchors: Path | None = None
 
     # Anonymous verification (rate-limited): on in development, off in production.

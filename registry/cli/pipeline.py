@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -24,6 +25,7 @@ from registry.client import (
     RegistryApiError,
     RegistryClient,
     RegistryUnreachable,
+    SignedMedia,
     parse_generator,
     parse_human,
 )
@@ -63,7 +65,9 @@ def server_options(command=None, *, required: bool = True):  # type: ignore[no-u
 
 
 @contextmanager
-def transfer_bar(description: str) -> Iterator[callable]:  # type: ignore[valid-type]
+def transfer_bar(description: str, *more: str) -> Iterator[Any]:
+    """A progress bar (one per description, in one display); yields the update callable, or
+    a tuple of them when there are several."""
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -72,12 +76,17 @@ def transfer_bar(description: str) -> Iterator[callable]:  # type: ignore[valid-
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task(description, total=None)
 
-        def update(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total or None)
+        def updater(text: str) -> Callable[[int, int], None]:
+            task = progress.add_task(text, total=None)
 
-        yield update
+            def update(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total or None)
+
+            return update
+
+        updates = tuple(updater(text) for text in (description, *more))
+        yield updates if more else updates[0]
 
 
 @contextmanager
@@ -139,6 +148,21 @@ def api_errors() -> Iterator[None]:
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the signed file"
 )
+@click.option(
+    "--local",
+    is_flag=True,
+    help="Sign here, without uploading: the registry authorizes the use and signs the claim; "
+    "the file never leaves this machine (--out defaults to NAME.signed.EXT)",
+)
+@click.option(
+    "--fingerprint",
+    is_flag=True,
+    help="With --local: compute the content's ISCC codes here and record them (soft bindings)",
+)
+@click.option(
+    "--source-sha256",
+    help="With --local: the file's SHA-256 if the pipeline has it (else computed here)",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the media asset as JSON")
 @server_options
 def sign(
@@ -156,6 +180,9 @@ def sign(
     source_type: str,
     title: str | None,
     out: Path | None,
+    local: bool,
+    fingerprint: bool,
+    source_sha256: str | None,
     as_json: bool,
     url: str,
     client_id: str,
@@ -170,6 +197,29 @@ def sign(
         raise click.BadParameter(str(exc), param_hint="--generator") from exc
     creation = _creation(human, prompts, keep_prompt_text, inputs)
     uses = [GrantCitation(g, tuple(modalities), purpose, territory) for g in grant_ids]
+    if (fingerprint or source_sha256) and not local:
+        raise click.UsageError("--fingerprint and --source-sha256 go with --local")
+    if local:
+        out = out or file.with_name(f"{file.stem}.signed{file.suffix}")
+        with api_errors(), RegistryClient(url, client_id, client_secret) as registry:
+            prints = local_fingerprints(file) if fingerprint else []
+            with transfer_bar(f"hash {file.name}", f"sign {file.name}") as (hashed, signed):
+                asset = registry.sign_local(
+                    file,
+                    out,
+                    uses,
+                    parsed_generator,
+                    generator_id=generator_id,
+                    creation=creation,
+                    digital_source_type=source_type,
+                    title=title,
+                    fingerprints=prints,
+                    source_sha256=source_sha256,
+                    progress=signed,
+                    hash_progress=hashed,
+                )
+        _print_signed(asset, out, as_json=as_json)
+        return
     with api_errors(), RegistryClient(url, client_id, client_secret) as registry:
         with transfer_bar(f"upload {file.name}") as update:
             asset = registry.sign_media(
@@ -185,14 +235,34 @@ def sign(
         if out is not None:
             with transfer_bar(f"download {out.name}") as update:
                 registry.download(asset.id, out, progress=update)
+    _print_signed(asset, out, as_json=as_json)
+
+
+def _print_signed(asset: SignedMedia, out: Path | None, *, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(asset.__dict__, indent=2))
-    else:
-        click.echo(f"signed: media {asset.id} ({asset.mime_type}, {asset.size} bytes)")
-        click.echo(f"  sha256   {asset.sha256}")
-        click.echo(f"  manifest {asset.manifest_id}")
-        if out is not None:
-            click.echo(f"  written  {out}")
+        return
+    where = "stored by the registry" if asset.stored else "signed here, not uploaded"
+    click.echo(f"signed: media {asset.id} ({asset.mime_type}, {asset.size} bytes, {where})")
+    click.echo(f"  sha256   {asset.sha256 or asset.source_sha256 + ' (source)'}")
+    click.echo(f"  manifest {asset.manifest_id}")
+    if out is not None:
+        click.echo(f"  written  {out}")
+
+
+def local_fingerprints(path: Path) -> list[str]:
+    """The ISCC Image- or Audio-Code of the whole content (what a session records)."""
+    from registry.intake.sniff import sniff
+    from registry.provenance.fingerprints import ALG, Scope, fingerprint
+
+    kind = sniff(path).kind
+    if kind == "video":
+        return []  # frame codes have timespans; a session takes whole-content codes only
+    return [
+        fp.iscc
+        for fp in fingerprint(path, kind)
+        if fp.alg == ALG and fp.variant is None and fp.scope == Scope()
+    ]
 
 
 def _file_sha256(path: Path) -> str:

@@ -71,3 +71,10 @@ class GrantDeclined(GrantUseRefused):
 class SubjectDeclaredDoNotSynthesize(GrantUseRefused):
     slug = "grant-subject-declared-do-not-synthesize"
     title = "The person has declared do_not_synthesize and has not confirmed this grant"
+
+
+class MediaNotStored(NotFound):
+    """The asset was signed where it lives (a signing session): the registry has no bytes."""
+
+    slug = "media-not-stored"
+    title = "The registry holds no bytes of this media (it was signed without uploading)"

@@ -17,15 +17,16 @@ class MediaAsset(SQLModel, table=True):
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     org_id: str = Field(foreign_key="organizations.id", index=True, max_length=36)
-    # Verification looks files up by either hash, across organizations.
-    sha256: str = Field(index=True, max_length=64)
+    # Verification looks files up by either hash, across organizations. A file signed where
+    # it lives (``local_signing``) never reaches the registry: its signed hash is unknown.
+    sha256: str | None = Field(default=None, index=True, max_length=64)
     source_sha256: str = Field(index=True, max_length=64)
     manifest_id: str = Field(index=True, max_length=100)
     mime_type: str = Field(max_length=64)
     # 2 GiB uploads overflow a 32-bit integer.
     size: int = Field(sa_type=sa.BigInteger)
     source_size: int = Field(sa_type=sa.BigInteger)
-    storage_key: str = Field(max_length=300)
+    storage_key: str | None = Field(default=None, max_length=300)  # None: not stored
     grant_ids: list[str] = Field(sa_type=JSONColumn)
     # Per cited grant: the use claimed and the grant's state when the file was signed.
     grant_uses: list[dict[str, Any]] = Field(sa_type=JSONColumn)
@@ -36,6 +37,11 @@ class MediaAsset(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # Set when a grant it cited was revoked with the effect "unpublish" (a takedown notice).
     takedown_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # False: signed where it lives (a signing session); the registry holds no bytes of it, only
+    # the size and source hash its pipeline declared and the claim's assertion hashes.
+    stored: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    # Label -> hash (hex) of each assertion of the claim the registry signed (signing sessions).
+    assertion_hashes: dict[str, str] | None = Field(default=None, sa_type=JSONColumn)
 
 
 class ManifestStore(SQLModel, table=True):

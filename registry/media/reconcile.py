@@ -50,7 +50,10 @@ def reconcile_storage(
     """Compare the stored media files with the asset rows; with ``repair``, delete orphans
     and unfinished writes older than ``grace``."""
     cutoff = (now or utcnow()) - grace
-    recorded = set(session.scalars(sa.select(col(MediaAsset.storage_key))))
+    # Media signed without uploading (``stored`` false) have no file: no key to compare.
+    recorded = {
+        key for key in session.scalars(sa.select(col(MediaAsset.storage_key))) if key is not None
+    }
     blobs = storage.list_blobs(MEDIA_PREFIX)
     stored = {blob.key for blob in blobs}
     orphans = [blob.key for blob in blobs if blob.key not in recorded and blob.modified < cutoff]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from registry.consent.vocabulary import MODALITIES
+from registry.pagination import PageQuery
 from registry.records.schemas import CreationInput
 
 DIGITAL_SOURCE_TYPES = ("trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia")
@@ -74,8 +75,12 @@ class SignObjectRequest(MediaMetadata):
 
 class MediaAssetPublic(BaseModel):
     id: str
-    sha256: str = Field(description="SHA-256 of the signed file")
-    source_sha256: str = Field(description="SHA-256 of the bytes as received")
+    sha256: str | None = Field(
+        description="SHA-256 of the signed file (null: signed without uploading, unknown)"
+    )
+    source_sha256: str = Field(
+        description="SHA-256 of the bytes as received (signed without uploading: as declared)"
+    )
     manifest_id: str
     mime_type: str
     size: int
@@ -84,7 +89,23 @@ class MediaAssetPublic(BaseModel):
     digital_source_type: str
     title: str | None
     created_at: datetime
-    download_url: str
+    stored: bool = Field(
+        description="False: signed where it lives (a signing session); the registry has no bytes"
+    )
+    download_url: str | None = Field(description="Null when the registry holds no bytes")
+
+
+class MediaListQuery(PageQuery):
+    grant_id: Annotated[str, Field(max_length=36)] | None = Field(
+        default=None, description="Only media citing this grant"
+    )
+    created_after: AwareDatetime | None = Field(default=None, description="Signed at or after")
+    created_before: AwareDatetime | None = Field(default=None, description="Signed before")
+
+
+class MediaList(BaseModel):
+    items: list[MediaAssetPublic]
+    next_cursor: str | None
 
 
 MEDIA_UPLOAD_BODY = {

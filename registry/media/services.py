@@ -13,8 +13,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from registry.audit.services import record_event
 from registry.auth.models import Organization
@@ -27,13 +30,15 @@ from registry.intake.spool import SpooledFile
 from registry.intake.structure import check_structure
 from registry.keys.c2pa_credential import C2paCredential
 from registry.media.authorization import AuthorizedUse, authorize_generator, authorize_uses
+from registry.media.citations import cites
 from registry.media.errors import MediaNotFound
 from registry.media.manifest import ManifestFacts, build_manifest
 from registry.media.models import ManifestStore, MediaAsset
 from registry.media.schemas import MediaMetadata
+from registry.pagination import Page, keyset_page, uuid_key
 from registry.provenance import index
 from registry.provenance.errors import UndecodableMedia
-from registry.provenance.fingerprints import watermark_fingerprint
+from registry.provenance.fingerprints import Fingerprint, watermark_fingerprint
 from registry.provenance.jobs import Provenance, mark_and_fingerprint
 from registry.provenance.watermark_keys import watermark_key
 from registry.records.services import PreparedRecord, add_record, prepare
@@ -66,7 +71,7 @@ class SigningPlan:
     media_format: MediaFormat
     uses: list[AuthorizedUse]
     facts: ManifestFacts
-    record: PreparedRecord | None = None  # the creation record (records.services)
+    record: PreparedRecord  # the creation record (records.services), its generator's id
 
 
 @dataclass(frozen=True)
@@ -89,8 +94,30 @@ def plan_signing(
     now: datetime | None = None,
 ) -> SigningPlan:
     """Identify the file and check the cited grants (only reads the database)."""
+    return plan_for_format(
+        session,
+        signing=signing,
+        org_id=org_id,
+        actor=actor,
+        media_format=sniff(source.path),
+        metadata=metadata,
+        now=now,
+    )
+
+
+def plan_for_format(
+    session: Session,
+    *,
+    signing: Signing,
+    org_id: str,
+    actor: str,
+    media_format: MediaFormat,
+    metadata: MediaMetadata,
+    now: datetime | None = None,
+) -> SigningPlan:
+    """Check the cited grants for media of ``media_format`` and decide what the manifest
+    says (only reads the database): every signing, uploaded or local (``local_signing``)."""
     now = now or utcnow()
-    media_format = sniff(source.path)
     # The precise moment: a grant that became valid earlier in this second is valid now.
     uses = authorize_uses(
         session, org_id=org_id, uses=metadata.grants, media_kind=media_format.kind, now=now
@@ -172,33 +199,38 @@ def record_signing(
     until the request commits, so a revocation that comes later waits and is recorded after
     the asset.
     """
-    uses = authorize_uses(
-        session,
-        org_id=plan.org_id,
-        uses=plan.metadata.grants,
-        media_kind=plan.media_format.kind,
-        now=now or utcnow(),
-        lock=True,
-    )
-    # A generator retired (or its approval withdrawn) while the file was signed is refused.
-    generator = authorize_generator(
-        session,
-        org_id=plan.org_id,
-        metadata=plan.metadata,
-        media_kind=plan.media_format.kind,
-        lock=True,
-    )
-    metadata = plan.metadata
-    asset = MediaAsset(
-        id=plan.facts.asset_id,
-        org_id=plan.org_id,
+    uses = authorize_again(session, plan, now=now)
+    asset = new_asset(
+        plan,
+        uses,
         sha256=stored.signed.sha256,
         source_sha256=source.sha256,
         manifest_id=stored.signed.manifest_label,
-        mime_type=plan.media_format.mime_type,
         size=stored.signed.size,
         source_size=source.size,
         storage_key=stored.key,
+    )
+    marks = stored.provenance.watermark_key
+    return register_asset(
+        session,
+        plan,
+        asset,
+        fingerprints=[
+            *stored.provenance.fingerprints,
+            *([watermark_fingerprint(marks)] if marks else []),
+        ],
+        manifest_store=stored.signed.manifest_store,
+    )
+
+
+def new_asset(plan: SigningPlan, uses: list[AuthorizedUse], **file_facts: Any) -> MediaAsset:
+    """The asset row of a signing: what the plan decided, the grants as authorized now, and
+    the facts of the file (hashes, sizes, manifest id, where it is stored)."""
+    metadata = plan.metadata
+    return MediaAsset(
+        id=plan.facts.asset_id,
+        org_id=plan.org_id,
+        mime_type=plan.media_format.mime_type,
         grant_ids=[u.grant.id for u in uses],
         grant_uses=[
             {**u.use.model_dump(), "token_sha256": u.grant.token_sha256, "status": "active"}
@@ -209,25 +241,56 @@ def record_signing(
         title=metadata.title,
         created_by=plan.actor,
         created_at=plan.facts.created_at,
+        **file_facts,
     )
+
+
+def authorize_again(
+    session: Session, plan: SigningPlan, *, now: datetime | None = None
+) -> list[AuthorizedUse]:
+    """The plan's grants and generator checked again, held (shared lock) until the request
+    commits: a revocation, or a generator retired or unapproved, while the file was signed
+    is refused."""
+    uses = authorize_uses(
+        session,
+        org_id=plan.org_id,
+        uses=plan.metadata.grants,
+        media_kind=plan.media_format.kind,
+        now=now or utcnow(),
+        lock=True,
+    )
+    authorize_generator(
+        session,
+        org_id=plan.org_id,
+        metadata=plan.metadata,
+        media_kind=plan.media_format.kind,
+        lock=True,
+    )
+    return uses
+
+
+def register_asset(
+    session: Session,
+    plan: SigningPlan,
+    asset: MediaAsset,
+    *,
+    fingerprints: list[Fingerprint],
+    manifest_store: bytes = b"",
+) -> MediaAsset:
+    """Record a signed asset, its provenance codes, creation record and manifest store, its
+    audit event and its ``media.signed`` event (every signing, stored or not)."""
     session.add(asset)
     session.flush()
-    marks = stored.provenance.watermark_key
-    index.add(
+    index.add(session, asset.id, fingerprints)
+    add_record(
         session,
-        asset.id,
-        [*stored.provenance.fingerprints, *([watermark_fingerprint(marks)] if marks else [])],
+        asset_id=asset.id,
+        org_id=plan.org_id,
+        prepared=plan.record,
+        at=plan.facts.created_at,
     )
-    if plan.record is not None:
-        add_record(
-            session,
-            asset_id=asset.id,
-            org_id=plan.org_id,
-            prepared=plan.record,
-            at=plan.facts.created_at,
-        )
-    if stored.signed.manifest_store:
-        session.add(ManifestStore(asset_id=asset.id, data=stored.signed.manifest_store))
+    if manifest_store:
+        session.add(ManifestStore(asset_id=asset.id, data=manifest_store))
     record_event(
         session,
         org_id=plan.org_id,
@@ -240,7 +303,7 @@ def record_signing(
             "source_sha256": asset.source_sha256,
             "manifest_id": asset.manifest_id,
             "grant_ids": asset.grant_ids,
-            "generator_id": generator.id,
+            "generator_id": plan.record.generator_id,
         },
     )
     emit(
@@ -276,3 +339,26 @@ def get_media(session: Session, *, org_id: str, media_id: str) -> MediaAsset:
     if asset is None or asset.org_id != org_id:
         raise MediaNotFound(f"no media asset {media_id}")
     return asset
+
+
+def list_media(
+    session: Session,
+    *,
+    org_id: str,
+    cursor: str | None,
+    limit: int,
+    grant_id: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> Page[MediaAsset]:
+    """The organization's media, oldest first, stored or not; by cited grant and by date."""
+    query = sa.select(MediaAsset).where(col(MediaAsset.org_id) == org_id)
+    if grant_id is not None:
+        query = query.where(cites(session, grant_id))
+    if created_after is not None:
+        query = query.where(col(MediaAsset.created_at) >= created_after)
+    if created_before is not None:
+        query = query.where(col(MediaAsset.created_at) < created_before)
+    return keyset_page(
+        session, query, key=col(MediaAsset.id), cursor=cursor, limit=limit, parse=uuid_key
+    )

@@ -16,10 +16,13 @@ from registry.db import commit_request, get_session
 from registry.intake.sniff import SUPPORTED_MIME_TYPES
 from registry.intake.spool import SpooledFile
 from registry.media import services
+from registry.media.errors import MediaNotStored
 from registry.media.models import MediaAsset
 from registry.media.schemas import (
     MEDIA_UPLOAD_BODY,
     MediaAssetPublic,
+    MediaList,
+    MediaListQuery,
     MediaMetadata,
     SignObjectRequest,
 )
@@ -48,9 +51,8 @@ SIGN_ERRORS = (400, 401, 403, 404, 413, 415, 422, 503)
 
 
 def asset_public(asset: MediaAsset) -> MediaAssetPublic:
-    return MediaAssetPublic.model_validate(
-        {**asset.model_dump(), "download_url": f"/v1/media/{asset.id}/content"}
-    )
+    download_url = f"/v1/media/{asset.id}/content" if asset.stored else None
+    return MediaAssetPublic.model_validate({**asset.model_dump(), "download_url": download_url})
 
 
 def _sign(
@@ -122,6 +124,28 @@ def sign_object(principal: Principal, body: SignObjectRequest) -> Rendered:
     return _sign(principal, receive)
 
 
+@bp.get("/v1/media")
+@operation(
+    summary="List the organization's media (uploaded or signed without uploading)",
+    tags=["media"],
+    query=MediaListQuery,
+    response=MediaList,
+    scopes=["media:sign"],
+    errors=(401, 403, 422),
+)
+def list_media(principal: Principal, query: MediaListQuery) -> MediaList:
+    page = services.list_media(
+        get_session(),
+        org_id=principal.org_id,
+        cursor=query.cursor,
+        limit=query.limit,
+        grant_id=query.grant_id,
+        created_after=query.created_after,
+        created_before=query.created_before,
+    )
+    return MediaList(items=[asset_public(a) for a in page.items], next_cursor=page.next_cursor)
+
+
 @bp.get("/v1/media/<media_id:media_id>")
 @operation(
     summary="Read a media asset",
@@ -153,6 +177,11 @@ def get_media(principal: Principal, media_id: str) -> MediaAssetPublic:
 )
 def get_media_content(principal: Principal, media_id: str) -> Response:
     asset = services.get_media(get_session(), org_id=principal.org_id, media_id=media_id)
+    if not asset.stored or asset.storage_key is None:
+        raise MediaNotStored(
+            f"media {asset.id} was signed where it lives; the registry never had its bytes",
+            media_id=asset.id,
+        )
     signing = app_state().signing
     url = signing.storage.presigned_url(asset.storage_key, signing.presign_seconds)
     if url:
@@ -163,6 +192,6 @@ def get_media_content(principal: Principal, media_id: str) -> Response:
         mimetype=asset.mime_type,
         as_attachment=True,
         download_name=f"{asset.id}.{extension}",
-        etag=asset.sha256,
+        etag=asset.sha256 or False,
         max_age=0,
     )

@@ -59,7 +59,7 @@ class GrantVerdict(BaseModel):
 
 class KnownAsset(BaseModel):
     id: str
-    sha256: str
+    sha256: str | None = Field(description="Null for media signed without uploading")
     source_sha256: str
     mime_type: str
     created_at: str
@@ -106,6 +106,8 @@ class Recovered(BaseModel):
 
     method: Literal["watermark", "fingerprint"]
     matches: list[RecoveredAsset]
+
+
 class Takedown(BaseModel):
     """The registry asked for this file to be taken down (a grant it cited was revoked with
     the effect ``unpublish``)."""

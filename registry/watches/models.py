@@ -48,7 +48,7 @@ class TakedownNotice(SQLModel, table=True):
     grant_id: str = Field(foreign_key="consent_grants.id", max_length=36)
     asset_id: str = Field(foreign_key="media_assets.id", max_length=36)
     manifest_id: str = Field(max_length=100)
-    sha256: str = Field(max_length=64)
+    sha256: str | None = Field(default=None, max_length=64)  # None: signed without uploading
     source_sha256: str = Field(max_length=64)
     # requested | acknowledged
     state: str = Field(default="requested", max_length=16)

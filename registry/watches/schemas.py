@@ -41,7 +41,7 @@ class TakedownPublic(BaseModel):
     role: Literal["signer", "watcher"]
     grant_id: str
     manifest_id: str
-    sha256: str
+    sha256: str | None = Field(description="Null for media signed without uploading")
     source_sha256: str
     state: Literal["requested", "acknowledged"]
     created_at: datetime
@@ -60,7 +60,7 @@ class TakedownListQuery(PageQuery):
 class CitingMedia(BaseModel):
     id: str
     manifest_id: str
-    sha256: str
+    sha256: str | None = Field(description="Null for media signed without uploading")
     source_sha256: str
     mime_type: str
     created_at: datetime

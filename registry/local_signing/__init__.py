@@ -1,0 +1,1 @@
+"""Signing media where it lives: the registry authorizes the use and signs the claim only."""
