@@ -30,6 +30,7 @@ from registry.media.errors import MediaNotFound
 from registry.media.manifest import ManifestFacts, build_manifest
 from registry.media.models import ManifestStore, MediaAsset
 from registry.media.schemas import MediaMetadata
+from registry.metrics import timed_signing
 from registry.provenance import index
 from registry.provenance.errors import UndecodableMedia
 from registry.provenance.fingerprints import watermark_fingerprint
@@ -107,6 +108,7 @@ def plan_signing(
     return SigningPlan(org_id, actor, metadata, media_format, uses, facts)
 
 
+@timed_signing
 def sign_and_store(
     plan: SigningPlan, *, signing: Signing, source: SpooledFile, workdir: Path
 ) -> StoredMedia:

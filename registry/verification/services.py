@@ -21,6 +21,7 @@ from registry.intake.sniff import sniff
 from registry.intake.spool import SpooledFile
 from registry.media.citations import by_hash
 from registry.media.models import MediaAsset
+from registry.metrics import timed_verification
 from registry.provenance.recovery import Recovery, recover_file
 from registry.verification import checks
 from registry.verification.consent_checks import (
@@ -150,6 +151,7 @@ def _recovered(recovery: Recovery, viewer_org_id: str | None) -> Recovered | Non
     )
 
 
+@timed_verification
 def verify_file(
     session: Session,
     *,
