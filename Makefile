@@ -26,11 +26,16 @@ install: $(STAMP) ## Create .venv and install the service with its dev tools
 # The webhook worker runs beside gunicorn; Ctrl-C (or gunicorn exiting) stops both. A shell
 # without job control starts background jobs ignoring SIGINT, so the trap sends the worker
 # SIGTERM (it finishes the deliveries under way) and waits for it.
+# Logs are readable text here (REGISTRY_LOG_FORMAT=json for production's JSON lines); gunicorn
+# and the worker write their metrics to var/metrics, emptied first, which /metrics adds up.
 run: $(STAMP) media-tools ## Migrate, create dev keys and a demo client, serve on 127.0.0.1:$REGISTRY_PORT with the webhook worker
 	$(BIN)/registry db upgrade
 	$(BIN)/registry keys init
 	$(BIN)/registry demo
-	@$(BIN)/registry worker & worker=$$!; \
+	@export REGISTRY_LOG_FORMAT=$${REGISTRY_LOG_FORMAT:-text}; \
+	export PROMETHEUS_MULTIPROC_DIR=$${PROMETHEUS_MULTIPROC_DIR:-$(CURDIR)/var/metrics}; \
+	rm -rf "$$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$$PROMETHEUS_MULTIPROC_DIR"; \
+	$(BIN)/registry worker & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn -c infra/gunicorn.conf.py registry.wsgi:app
 

@@ -7,7 +7,6 @@ SIGTERM or SIGINT lets the deliveries under way finish, then the worker exits.
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 import threading
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from registry import logs
 from registry.settings import Settings
 
 if TYPE_CHECKING:
@@ -47,9 +47,14 @@ def worker() -> None:
     from registry.watches.expiry import announce_expired
     from registry.webhooks.worker import Worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
     settings = Settings()
+    logs.configure(settings.log_format, settings.log_level)
     settings.check_production()
+    if settings.worker_metrics_bind:  # its own /metrics (a separate pod or container)
+        from prometheus_client import start_http_server
+
+        host, _, port = settings.worker_metrics_bind.rpartition(":")
+        start_http_server(int(port), addr=host or "127.0.0.1")
     database = Database(url=settings.database_url, pool_size=settings.worker_concurrency + 2)
     stop = threading.Event()
 
