@@ -73,8 +73,10 @@ class Api:
         assert response.status_code == 201, response.text
         return dict(response.json())
 
-    def grant(self, subject_id: str, **headers: str) -> httpx.Response:
-        body = grant_body(subject_id, granted_by={"role": "subject", "name": GRANTOR_NAME})
+    def grant(
+        self, subject_id: str, body: dict[str, Any] | None = None, **headers: str
+    ) -> httpx.Response:
+        body = body or grant_body(subject_id, granted_by={"role": "subject", "name": GRANTOR_NAME})
         return self.http.post("/v1/grants", json=body, headers={**self.auth, **headers})
 
     def sign(self, grant_id: str, path: Path = AUDIO) -> dict[str, Any]:
@@ -100,7 +102,9 @@ class Api:
         return dict(response.json())
 
     def download(self, media: dict[str, Any], dest: Path) -> Path:
-        response = self.http.get(f"/v1/media/{media['id']}/content", headers=self.auth)
+        response = self.http.get(
+            f"/v1/media/{media['id']}/content", headers=self.auth, follow_redirects=True
+        )
         assert response.status_code == 200, response.text
         dest.write_bytes(response.content)
         return dest

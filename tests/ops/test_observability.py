@@ -36,7 +36,7 @@ def total(found: dict, name: str, **labels: str) -> float:  # type: ignore[type-
 
 
 def test_a_full_run_is_counted_by_both_workers_and_logged_as_json_without_secrets(
-    serve: Callable[..., Served], tmp_path: Path
+    serve: Callable[..., Served], tmp_path: Path, database_url: str
 ) -> None:
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
@@ -46,8 +46,9 @@ def test_a_full_run_is_counted_by_both_workers_and_logged_as_json_without_secret
         REGISTRY_LOG_FORMAT="json",
         REGISTRY_METRICS_TOKEN=METRICS_TOKEN,
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+        REGISTRY_DATABASE_URL=database_url,
     )
-    client_id, secret = new_client(f"sqlite:///{served.data_dir / 'registry.db'}")
+    client_id, secret = new_client(database_url)
     api = Api(served.base, client_id, secret)
     try:
         api.login()

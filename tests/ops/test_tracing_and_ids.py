@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.instrumentation.threading import ThreadingInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -33,11 +37,32 @@ def s3_settings(
     return settings
 
 
-@pytest.fixture
-def traced(s3_settings: Settings) -> Iterator[tuple[Flask, InMemorySpanExporter]]:
-    exporter = InMemorySpanExporter()
+# botocore's, httpx's and the threads' instrumentations patch the process once, with the
+# first provider they are given: one provider and exporter for every test here.
+EXPORTER = InMemorySpanExporter()
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[TracerProvider]:
     provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    provider.add_span_processor(SimpleSpanProcessor(EXPORTER))
+    yield provider
+    # The rest of the run goes untraced, as production does without OTEL_* settings.
+    for instrumentor in (
+        BotocoreInstrumentor(),
+        HTTPXClientInstrumentor(),
+        SQLAlchemyInstrumentor(),
+        ThreadingInstrumentor(),
+    ):
+        if instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.uninstrument()
+
+
+@pytest.fixture
+def traced(
+    s3_settings: Settings, provider: TracerProvider
+) -> Iterator[tuple[Flask, InMemorySpanExporter]]:
+    exporter = EXPORTER
     app = create_app(s3_settings)
     tracing.instrument(app, state_of(app).database, provider)
     yield app, exporter
