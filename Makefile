@@ -78,9 +78,17 @@ proxy: ## Install Debian's nginx-light (the buffering proxy of docs/deployment.m
 test: $(STAMP) browser media-tools proxy ## Run the whole suite (also on PostgreSQL when REGISTRY_TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff and mypy
-	$(BIN)/ruff check registry tests benchmarks migrations
+# infra/ is checked statically (no container engine here): hadolint for the Containerfile,
+# yamllint, and the Kubernetes manifests against Kubernetes' own schemas (bundled with
+# kubernetes-validate: nothing is downloaded).
+K8S_VERSION ?= 1.30.0
+K8S_MANIFESTS := $(filter-out infra/k8s/kustomization.yaml,$(wildcard infra/k8s/*.yaml))
+lint: $(STAMP) ## ruff, mypy, and the infra files (hadolint, yamllint, Kubernetes schemas)
+	$(BIN)/ruff check registry tests benchmarks migrations infra
 	$(BIN)/mypy registry
+	$(BIN)/hadolint infra/Containerfile
+	$(BIN)/yamllint -c infra/yamllint.yaml infra
+	$(BIN)/kubernetes-validate --strict --quiet -k $(K8S_VERSION) $(K8S_MANIFESTS)
 
 openapi: $(STAMP) ## Regenerate openapi/openapi.json from the code
 	$(BIN)/python -m registry.openapi openapi/openapi.json

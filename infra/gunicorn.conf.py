@@ -11,6 +11,7 @@ _own_metrics_dir = None
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     _own_metrics_dir = tempfile.mkdtemp(prefix="registry-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_dir
+os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 port = os.environ.get("REGISTRY_PORT", "8000")
 bind = [os.environ.get("REGISTRY_BIND", f"127.0.0.1:{port}")]

@@ -7,6 +7,7 @@ SIGTERM or SIGINT lets the deliveries under way finish, then the worker exits.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -47,6 +48,9 @@ def worker() -> None:
     from registry.watches.expiry import announce_expired
     from registry.webhooks.worker import Worker
 
+    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if metrics_dir:  # shared with gunicorn (make run) or the pod's own
+        os.makedirs(metrics_dir, exist_ok=True)
     settings = Settings()
     logs.configure(settings.log_format, settings.log_level)
     settings.check_production()
