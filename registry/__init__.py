@@ -150,7 +150,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     if left_behind:
         log.warning("removed %d spool directories of workers that died", len(left_behind))
     request_ids.init_app(app)
-    metrics.init_app(app)
+    if settings.metrics_enabled:
+        metrics.init_app(app)
     db.init_app(app)
     http_errors.init_app(app)
     headers.init_app(app)

@@ -12,10 +12,12 @@ user agent, header or body is logged: they may be personal data or credentials.
 
 from __future__ import annotations
 
+import json
 import logging
 import logging.config
 import os
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -82,6 +84,24 @@ def configure(fmt: str | None = None, level: str | None = None) -> None:
     )
 
 
+class AccessJsonFormatter(logging.Formatter):
+    """One access line: the same keys as :func:`formatter`'s JSON lines, made directly.
+
+    structlog's chain (context variables, extras, renderer) costs ~35 µs a line; an access
+    line needs none of it: ~10 µs (benchmarks/instrumentation.py).
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {field: getattr(record, field, None) for field in ACCESS_FIELDS}
+        line["event"] = record.getMessage()
+        line["level"] = record.levelname.lower()
+        line["logger"] = record.name
+        line["timestamp"] = (
+            datetime.fromtimestamp(record.created, UTC).isoformat().replace("+00:00", "Z")
+        )
+        return json.dumps(line)
+
+
 class GunicornLogger(_GunicornBaseLogger):
     """gunicorn's logger (``logger_class``): its error and access logs in the app's format.
 
@@ -93,8 +113,10 @@ class GunicornLogger(_GunicornBaseLogger):
         super().setup(cfg)
         self.log_format = os.environ.get(FORMAT_ENV, "json")
         configure(self.log_format, cfg.loglevel)
-        shared = formatter(self.log_format)
-        for log in (self.error_log, self.access_log):
+        for log, shared in (
+            (self.error_log, formatter(self.log_format)),
+            (self.access_log, AccessJsonFormatter()),
+        ):
             log.propagate = False  # their own handlers write them, once
             if self.log_format == "json":
                 for handler in log.handlers:

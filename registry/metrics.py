@@ -178,15 +178,32 @@ def _start() -> None:
     g.metrics_started = time.perf_counter()
 
 
+# The labelled children by their labels: ``labels()`` validates and locks on every call,
+# which costs as much again as the sample itself (benchmarks/instrumentation.py). The keys
+# are bounded: methods, route templates and status codes.
+_latency_children: dict[tuple[str, str], Any] = {}
+_request_children: dict[tuple[str, str, int], Any] = {}
+
+
 def _observe(response: Response) -> Response:
     started = g.pop("metrics_started", None)
     if started is None:
         return response
+    elapsed = time.perf_counter() - started
     rule = request.url_rule
     route = rule.rule if rule is not None else UNMATCHED
     method = request.method if request.method in _METHODS else "other"
-    HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)
-    HTTP_REQUESTS.labels(method, route, str(response.status_code)).inc()
+    latency = _latency_children.get((method, route))
+    if latency is None:
+        latency = _latency_children[(method, route)] = HTTP_LATENCY.labels(method, route)
+    latency.observe(elapsed)
+    status = response.status_code
+    counter = _request_children.get((method, route, status))
+    if counter is None:
+        counter = _request_children[(method, route, status)] = HTTP_REQUESTS.labels(
+            method, route, str(status)
+        )
+    counter.inc()
     return response
 
 

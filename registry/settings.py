@@ -159,6 +159,9 @@ class Settings(BaseSettings):
     # port of its own instead. The webhook worker serves its own metrics on
     # worker_metrics_bind (host:port) when set.
     metrics_token: str | None = None
+    # Off: no per-request timing hooks and no /metrics route (benchmarks/instrumentation.py
+    # measures the difference).
+    metrics_enabled: bool = True
     worker_metrics_bind: str | None = None
 
     # Webhooks (registry/webhooks): endpoint URLs resolving to loopback, private or link-local
