@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -105,6 +107,14 @@ def test_a_full_run_is_counted_by_both_workers_and_logged_as_json_without_secret
     assert total(found, "process_cpu_seconds_total") > 0
     assert total(found, "registry_master_process_cpu_seconds_total") > 0
 
+    # Access lines are written in batches, at most a second late when traffic stops...
+    deadline = time.monotonic() + 3
+    while '"path": "/metrics"' not in served.log() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert '"path": "/metrics"' in served.log()
+    # ... and a worker that stops writes what it holds.
+    served.process.send_signal(signal.SIGTERM)
+    served.process.wait(timeout=20)
     lines = [line for line in served.log().splitlines() if line.strip()]
     events = [json.loads(line) for line in lines]  # every line is one JSON object
     access = [e for e in events if e.get("event") == "access"]
