@@ -100,6 +100,7 @@ bench: $(STAMP) media-tools ## Run the benchmarks (they print figures; see bench
 	-$(BIN)/python benchmarks/fingerprint_quality.py
 	-$(BIN)/python benchmarks/fingerprint_lookup.py
 	-$(BIN)/python benchmarks/webhooks.py
+	-$(BIN)/python benchmarks/instrumentation.py
 
 # A fresh copy each run: mutmut keeps results in mutants/ and would not retest old survivors.
 # With REGISTRY_TEST_DATABASE_URL set the database tests also run on PostgreSQL, which alone

@@ -29,10 +29,11 @@ timeout = int(os.environ.get("REGISTRY_WORKER_TIMEOUT", "300"))
 graceful_timeout = int(os.environ.get("REGISTRY_GRACEFUL_TIMEOUT", "25"))
 keepalive = 5
 # Logs (registry/logs.py): JSON objects (REGISTRY_LOG_FORMAT=json, the default) or text; in
-# JSON mode the access log is on unless REGISTRY_ACCESS_LOG names another file.
+# JSON mode the access log goes to stdout unless REGISTRY_ACCESS_LOG names a file or "off".
 logger_class = "registry.logs.GunicornLogger"
 _json_logs = os.environ.get("REGISTRY_LOG_FORMAT", "json") == "json"
-accesslog = os.environ.get("REGISTRY_ACCESS_LOG") or ("-" if _json_logs else None)
+_access_log = os.environ.get("REGISTRY_ACCESS_LOG")  # a file, "-" (stdout) or "off"
+accesslog = None if _access_log == "off" else (_access_log or ("-" if _json_logs else None))
 errorlog = "-"
 loglevel = os.environ.get("REGISTRY_LOG_LEVEL", "info")
 
