@@ -3,6 +3,7 @@
 import os
 import shutil
 import tempfile
+from typing import Any
 
 # Metrics (registry/metrics.py): every process writes its samples to one directory, which a
 # scrape adds up. Set before any worker imports prometheus_client. `make run` and the
@@ -102,13 +103,13 @@ def post_request(worker, req, environ, resp):  # type: ignore[no-untyped-def]
         _heap.release()
 
 
-def child_exit(server, worker):  # type: ignore[no-untyped-def]
+def child_exit(server: object, worker: Any) -> None:
     # A worker's live gauges die with it; its counters stay in the sums.
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
 
 
-def on_exit(server):  # type: ignore[no-untyped-def]
+def on_exit(server: object) -> None:
     if _own_metrics_dir is not None:
         shutil.rmtree(_own_metrics_dir, ignore_errors=True)

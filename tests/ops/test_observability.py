@@ -18,7 +18,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from registry.settings import DEFAULT_SECRET_KEY, DEFAULT_WATERMARK_SECRET
-from tests.ops.conftest import Served
+from tests.ops.conftest import Served, free_port
 from tests.ops.realrun import GRANTOR_NAME, SUBJECT_NAME, Api, new_client
 
 METRICS_TOKEN = "metrics-scrape-token-for-the-test-0123456789"
@@ -40,6 +40,7 @@ def total(found: dict, name: str, **labels: str) -> float:  # type: ignore[type-
 def test_a_full_run_is_counted_by_both_workers_and_logged_as_json_without_secrets(
     serve: Callable[..., Served], tmp_path: Path, database_url: str
 ) -> None:
+    metrics_port = free_port()
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     served = serve(
@@ -48,6 +49,7 @@ def test_a_full_run_is_counted_by_both_workers_and_logged_as_json_without_secret
         REGISTRY_LOG_FORMAT="json",
         REGISTRY_METRICS_TOKEN=METRICS_TOKEN,
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+        REGISTRY_METRICS_BIND=f"127.0.0.1:{metrics_port}",
         REGISTRY_DATABASE_URL=database_url,
     )
     client_id, secret = new_client(database_url)
@@ -84,6 +86,9 @@ def test_a_full_run_is_counted_by_both_workers_and_logged_as_json_without_secret
         api.close()
     assert scrape.status_code == 200
     found = samples(scrape.text)
+    # The master's separate bind serves the same sums, without a token.
+    separate = samples(httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text)
+    assert total(separate, "registry_http_requests_total", route="/v1/media", status="201") == 1
 
     # Both workers wrote samples, and the scrape adds them up.
     writers = {p.stem.rsplit("_", 1)[1] for p in metrics_dir.glob("counter_*.db")}
