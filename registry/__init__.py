@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the application: the only place where the parts are wired together."""
-    from registry import db, headers, http_errors, metrics, ops, request_ids, tracing
+    from registry import db, headers, http_errors, metrics_http, ops, request_ids, tracing
     from registry.audit import views as audit_views
     from registry.audit.checkpoints import log_name
     from registry.auth import views as auth_views
@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         log.warning("removed %d spool directories of workers that died", len(left_behind))
     request_ids.init_app(app)
     if settings.metrics_enabled:
-        metrics.init_app(app)
+        metrics_http.init_app(app)
     db.init_app(app)
     http_errors.init_app(app)
     headers.init_app(app)
