@@ -6,8 +6,9 @@ structlog; both end in one handler on stderr whose formatter is structlog's
 bound by ``registry/request_ids.py`` while a request is served. gunicorn's own logs go through
 the same formatter (``GunicornLogger``, its ``logger_class`` in ``infra/gunicorn.conf.py``),
 and its access log becomes one ``{"event": "access", ...}`` object per request: method, path
-(never the query string), status, duration, bytes sent and the request id. No client address,
-user agent, header or body is logged: they may be personal data or credentials.
+(never the query string), status, duration, bytes sent and the request id, written in
+batches (``BufferedLines``: at most a second late, flushed at exit). No client address, user
+agent, header or body is logged: they may be personal data or credentials.
 """
 
 from __future__ import annotations
