@@ -7,6 +7,7 @@ SIGTERM or SIGINT lets the deliveries under way finish, then the worker exits.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -18,6 +19,8 @@ import click
 
 from registry import logs
 from registry.settings import Settings
+
+log = logging.getLogger("registry.worker")
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -62,8 +65,11 @@ def worker() -> None:
     database = Database(url=settings.database_url, pool_size=settings.worker_concurrency + 2)
     stop = threading.Event()
 
+    received: list[str] = []
+
     def _stop(signum: int, _frame: FrameType | None) -> None:
-        click.echo(f"worker: {signal.Signals(signum).name}, finishing the deliveries under way")
+        # No logging in a signal handler (its locks may be held by the interrupted code).
+        received.append(signal.Signals(signum).name)
         stop.set()
 
     signal.signal(signal.SIGTERM, _stop)
@@ -81,13 +87,15 @@ def worker() -> None:
             ),
         ],
     )
-    click.echo("worker: delivering webhooks", err=True)
+    # Through the logs (JSON lines in production), like every other line the worker writes.
+    log.info("worker: delivering webhooks")
     try:
         runner.run(stop)
     finally:
         runner.close()
         database.dispose()
-    click.echo("worker: stopped", err=True)
+    how = f" on {received[0]}, the deliveries under way finished" if received else ""
+    log.info("worker: stopped%s", how)
 
 
 @click.group("webhooks")

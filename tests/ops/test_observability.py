@@ -8,8 +8,12 @@ server wrote. docs/operations.md describes both.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -138,3 +142,34 @@ def test_a_full_run_is_counted_by_both_workers_and_logged_as_json_without_secret
     for pem in (served.data_dir / "keys").rglob("*.pem"):
         for body_line in pem.read_text().splitlines()[1:-1]:
             assert body_line not in log_text, pem.name
+
+
+def test_the_worker_logs_json_lines_and_stops_on_sigterm(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    database = tmp_path / "registry.db"
+    shutil.copy(sqlite_template, database)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
+    log_path = tmp_path / "worker.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("registry")), "worker"],
+            env={
+                **environment,
+                "REGISTRY_DATA_DIR": str(tmp_path),
+                "REGISTRY_DATABASE_URL": f"sqlite:///{database}",
+                "REGISTRY_LOG_FORMAT": "json",
+            },
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while "delivering webhooks" not in log_path.read_text() and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=20) == 0
+    events = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+    assert events[-1]["event"] == "worker: stopped on SIGTERM, the deliveries under way finished"
+    assert all({"timestamp", "level", "logger"} <= set(e) for e in events)
