@@ -48,6 +48,51 @@ def measure(
     return result, spent.cpu_s / max(1, result.requests)
 
 
+# --parts: each part on its own, /healthz only (which of them costs what).
+PARTS = {
+    "off": {"REGISTRY_METRICS_ENABLED": "false", "REGISTRY_LOG_FORMAT": "text"},
+    "metrics only": {"REGISTRY_LOG_FORMAT": "text"},
+    "json, no access log": {
+        "REGISTRY_METRICS_ENABLED": "false",
+        "REGISTRY_LOG_FORMAT": "json",
+        "REGISTRY_ACCESS_LOG": "off",
+    },
+    "json + access log": {"REGISTRY_METRICS_ENABLED": "false", "REGISTRY_LOG_FORMAT": "json"},
+    "all (production)": {"REGISTRY_LOG_FORMAT": "json"},
+}
+
+
+def parts(args: argparse.Namespace) -> int:
+    """/healthz on one server per part, the order rotating each round."""
+    figures: dict[str, list[tuple[LoadResult, float]]] = {name: [] for name in PARTS}
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        servers = {}
+        for name, env in PARTS.items():
+            if "REGISTRY_ACCESS_LOG" not in env and env["REGISTRY_LOG_FORMAT"] == "json":
+                env = {**env, "REGISTRY_ACCESS_LOG": str(Path(tmp) / f"{len(servers)}.jsonl")}
+            servers[name] = stack.enter_context(
+                gunicorn(env, workers=args.workers, threads=args.threads)
+            )
+        names = list(servers)
+        for server in servers.values():
+            run_wrk(f"{server.base_url}/healthz", connections=8, seconds=2)
+        for number in range(args.rounds):
+            for name in names[number % len(names) :] + names[: number % len(names)]:
+                server = servers[name]
+                figures[name].append(measure(server, f"{server.base_url}/healthz", None, args))
+    base_rps = statistics.median(r.rps for r, _ in figures["off"])
+    base_cpu = statistics.median(c for _, c in figures["off"])
+    print(f"\n/healthz, medians of {args.rounds} rotating rounds:")
+    for name, runs in figures.items():
+        rps = statistics.median(r.rps for r, _ in runs)
+        cpu = statistics.median(c for _, c in runs)
+        print(
+            f"{name:22} {rps:7.0f} RPS ({rps / base_rps:.2f}), "
+            f"{cpu * 1e6:4.0f} µs CPU/request ({cpu / base_cpu:.2f})"
+        )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grants", type=int, default=10_000)
@@ -57,7 +102,10 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--parts", action="store_true", help="each part alone, /healthz only")
     args = parser.parse_args()
+    if args.parts:
+        return parts(args)
 
     figures: dict[tuple[str, str], list[tuple[LoadResult, float]]] = {}
     with (
