@@ -26,11 +26,16 @@ install: $(STAMP) ## Create .venv and install the service with its dev tools
 # The webhook worker runs beside gunicorn; Ctrl-C (or gunicorn exiting) stops both. A shell
 # without job control starts background jobs ignoring SIGINT, so the trap sends the worker
 # SIGTERM (it finishes the deliveries under way) and waits for it.
+# Logs are readable text here (REGISTRY_LOG_FORMAT=json for production's JSON lines); gunicorn
+# and the worker write their metrics to var/metrics, emptied first, which /metrics adds up.
 run: $(STAMP) media-tools ## Migrate, create dev keys and a demo client, serve on 127.0.0.1:$REGISTRY_PORT with the webhook worker
 	$(BIN)/registry db upgrade
 	$(BIN)/registry keys init
 	$(BIN)/registry demo
-	@$(BIN)/registry worker & worker=$$!; \
+	@export REGISTRY_LOG_FORMAT=$${REGISTRY_LOG_FORMAT:-text}; \
+	export PROMETHEUS_MULTIPROC_DIR=$${PROMETHEUS_MULTIPROC_DIR:-$(CURDIR)/var/metrics}; \
+	rm -rf "$$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$$PROMETHEUS_MULTIPROC_DIR"; \
+	$(BIN)/registry worker & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn -c infra/gunicorn.conf.py registry.wsgi:app
 
@@ -73,9 +78,17 @@ proxy: ## Install Debian's nginx-light (the buffering proxy of docs/deployment.m
 test: $(STAMP) browser media-tools proxy ## Run the whole suite (also on PostgreSQL when REGISTRY_TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff and mypy
-	$(BIN)/ruff check registry tests benchmarks migrations
+# infra/ is checked statically (no container engine here): hadolint for the Containerfile,
+# yamllint, and the Kubernetes manifests against Kubernetes' own schemas (bundled with
+# kubernetes-validate: nothing is downloaded).
+K8S_VERSION ?= 1.30.0
+K8S_MANIFESTS := $(filter-out infra/k8s/kustomization.yaml,$(wildcard infra/k8s/*.yaml))
+lint: $(STAMP) ## ruff, mypy, and the infra files (hadolint, yamllint, Kubernetes schemas)
+	$(BIN)/ruff check registry tests benchmarks migrations infra
 	$(BIN)/mypy registry
+	$(BIN)/hadolint infra/Containerfile
+	$(BIN)/yamllint -c infra/yamllint.yaml infra
+	$(BIN)/kubernetes-validate --strict --quiet -k $(K8S_VERSION) $(K8S_MANIFESTS)
 
 openapi: $(STAMP) ## Regenerate openapi/openapi.json from the code
 	$(BIN)/python -m registry.openapi openapi/openapi.json
@@ -87,6 +100,7 @@ bench: $(STAMP) media-tools ## Run the benchmarks (they print figures; see bench
 	-$(BIN)/python benchmarks/fingerprint_quality.py
 	-$(BIN)/python benchmarks/fingerprint_lookup.py
 	-$(BIN)/python benchmarks/webhooks.py
+	-$(BIN)/python benchmarks/instrumentation.py
 
 # A fresh copy each run: mutmut keeps results in mutants/ and would not retest old survivors.
 # With REGISTRY_TEST_DATABASE_URL set the database tests also run on PostgreSQL, which alone

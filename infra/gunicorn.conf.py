@@ -1,6 +1,18 @@
 """gunicorn settings for `make run` and production (override with GUNICORN_* / REGISTRY_*)."""
 
 import os
+import shutil
+import tempfile
+from typing import Any
+
+# Metrics (registry/metrics.py): every process writes its samples to one directory, which a
+# scrape adds up. Set before any worker imports prometheus_client. `make run` and the
+# containers give one (emptied before the start); otherwise it is a fresh one, removed at exit.
+_own_metrics_dir = None
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _own_metrics_dir = tempfile.mkdtemp(prefix="registry-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_dir
+os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 port = os.environ.get("REGISTRY_PORT", "8000")
 bind = [os.environ.get("REGISTRY_BIND", f"127.0.0.1:{port}")]
@@ -13,15 +25,34 @@ threads = int(os.environ.get("REGISTRY_THREADS", "8"))
 reuse_port = True
 # Large media uploads take a while on slow links.
 timeout = int(os.environ.get("REGISTRY_WORKER_TIMEOUT", "300"))
+# On SIGTERM a worker stops accepting, finishes the requests under way for at most this many
+# seconds, then is killed (keep it below the orchestrator's grace period: Kubernetes' 30 s).
+graceful_timeout = int(os.environ.get("REGISTRY_GRACEFUL_TIMEOUT", "25"))
 keepalive = 5
-accesslog = os.environ.get("REGISTRY_ACCESS_LOG") or None
+# Logs (registry/logs.py): JSON objects (REGISTRY_LOG_FORMAT=json, the default) or text; in
+# JSON mode the access log goes to stdout unless REGISTRY_ACCESS_LOG names a file or "off".
+logger_class = "registry.logs.GunicornLogger"
+_json_logs = os.environ.get("REGISTRY_LOG_FORMAT", "json") == "json"
+_access_log = os.environ.get("REGISTRY_ACCESS_LOG")  # a file, "-" (stdout) or "off"
+accesslog = None if _access_log == "off" else (_access_log or ("-" if _json_logs else None))
 errorlog = "-"
 loglevel = os.environ.get("REGISTRY_LOG_LEVEL", "info")
 
 
 def when_ready(server):  # type: ignore[no-untyped-def]
+    metrics_bind = os.environ.get("REGISTRY_METRICS_BIND")
+    if metrics_bind:  # /metrics on a port of its own (no token), served by the master
+        from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+        host, _, metrics_port = metrics_bind.rpartition(":")
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        start_http_server(int(metrics_port), addr=host or "127.0.0.1", registry=registry)
+        server.log.info("metrics are served on %s", metrics_bind)
     base = f"http://{bind[0]}"
     server.log.info("Consent Registry is serving on %s", base)
+    if _json_logs:  # every line of the output is a JSON object
+        return
     print(
         f"\n  Consent Registry: {base}\n"
         f"    verify     {base}/verify  (drop a file, see its verdict)\n"
@@ -70,3 +101,15 @@ def post_request(worker, req, environ, resp):  # type: ignore[no-untyped-def]
     )
     if media and _heap is not None:
         _heap.release()
+
+
+def child_exit(server: object, worker: Any) -> None:
+    # A worker's live gauges die with it; its counters stay in the sums.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: object) -> None:
+    if _own_metrics_dir is not None:
+        shutil.rmtree(_own_metrics_dir, ignore_errors=True)

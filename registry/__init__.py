@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the application: the only place where the parts are wired together."""
-    from registry import db, headers, http_errors, ops
+    from registry import db, headers, http_errors, metrics_http, ops, request_ids, tracing
     from registry.audit import views as audit_views
     from registry.audit.checkpoints import log_name
     from registry.auth import views as auth_views
@@ -166,6 +166,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     left_behind = state_of(app).intake.sweep()
     if left_behind:
         log.warning("removed %d spool directories of workers that died", len(left_behind))
+    request_ids.init_app(app)
+    if settings.metrics_enabled:
+        metrics_http.init_app(app)
     db.init_app(app)
     http_errors.init_app(app)
     headers.init_app(app)
@@ -189,6 +192,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    tracing.init_app(app, database)  # only when OTEL_* variables configure an exporter
 
     if settings.env == "development":
         log.warning("Consent Registry is running in DEVELOPMENT mode (dev keys, local storage)")

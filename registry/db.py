@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry.errors import Conflict, RegistryError, ServiceUnavailable
+from registry.metrics import DATABASE_ERRORS
 
 
 class JSONDocument(sa.TypeDecorator[Any]):
@@ -146,7 +147,12 @@ def _unavailable_database(context: sa.engine.ExceptionContext) -> BaseException 
     Pool pre-pings are left alone: the pool reconnects when one fails.
     """
     if context.is_pre_ping or not isinstance(context.sqlalchemy_exception, sa.exc.OperationalError):
+        error = context.sqlalchemy_exception
+        # A constraint refusing a row is an answer (a conflict), not a database failure.
+        if not context.is_pre_ping and not isinstance(error, sa.exc.IntegrityError):
+            DATABASE_ERRORS.labels(type(error).__name__).inc()
         return None
+    DATABASE_ERRORS.labels("OperationalError").inc()
     return ServiceUnavailable("the database is not available; retry later")
 
 

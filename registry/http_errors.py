@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from registry import errors
+from registry import errors, request_ids
+from registry.metrics import PROBLEMS
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,12 @@ _HTTP_ERRORS: dict[int, type[errors.RegistryError]] = {
 
 
 def problem_response(error: errors.RegistryError) -> Response:
-    body = json.dumps(error.to_problem(instance=request.path), ensure_ascii=False)
+    problem = error.to_problem(instance=request.path)
+    request_id = request_ids.current()
+    if request_id is not None:  # the id of the log lines about this request
+        problem["request_id"] = request_id
+    PROBLEMS.labels(error.slug, str(error.status)).inc()
+    body = json.dumps(problem, ensure_ascii=False)
     response = Response(body, status=error.status, mimetype=errors.PROBLEM_CONTENT_TYPE)
     for name, value in error.headers().items():
         response.headers[name] = value

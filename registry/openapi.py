@@ -42,6 +42,10 @@ PROBLEM_SCHEMA = {
         "status": {"type": "integer"},
         "detail": {"type": "string"},
         "instance": {"type": "string"},
+        "request_id": {
+            "type": "string",
+            "description": "The request's id (also the X-Request-ID response header)",
+        },
     },
     "additionalProperties": True,
 }

@@ -31,6 +31,7 @@ from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from registry.errors import PayloadTooLarge, TooManyRequests
+from registry.metrics import RATE_LIMITED
 
 SCHEME = "registry-memory"
 
@@ -62,6 +63,7 @@ class AddressRateLimit:
         """Count one request from ``address``; :class:`TooManyRequests` once the limit is spent."""
         if self._strategy.hit(self.item, *self._identifiers, address):
             return
+        RATE_LIMITED.labels(self._identifiers[1]).inc()
         stats = self._strategy.get_window_stats(self.item, *self._identifiers, address)
         raise TooManyRequests(
             f"too many requests {self._refusal} (at most {self.item}); {self._advice}",
@@ -96,6 +98,7 @@ class AddressCostLimit:
         """:class:`TooManyRequests` unless ``cost`` more fits in this window."""
         if self._strategy.test(self.item, *self._identifiers, address, cost=max(1, cost)):
             return
+        RATE_LIMITED.labels(self._identifiers[1]).inc()
         stats = self._strategy.get_window_stats(self.item, *self._identifiers, address)
         raise TooManyRequests(
             f"too much work for one address without an access token (at most {self.amount} "
@@ -135,6 +138,7 @@ class AnonymousVerifyCost:
     def slot(self) -> Iterator[None]:
         """One of the worker's slots for anonymous verifications, or :class:`TooManyRequests`."""
         if not self._slots.acquire(blocking=False):
+            RATE_LIMITED.labels("anonymous-verify-concurrency").inc()
             raise TooManyRequests(
                 f"this server is verifying {self.concurrent} files without an access token "
                 "already; try again in a moment or use a token",

@@ -158,6 +158,20 @@ class Settings(BaseSettings):
     status_list_ttl_seconds: int = Field(default=300, gt=0)
     status_list_validity_seconds: int = Field(default=86400, ge=60)
 
+    # Operations (docs/operations.md). Logs: one JSON object per line, or readable text
+    # (`make run`); gunicorn reads the same variables (infra/gunicorn.conf.py).
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = "info"
+    # /metrics needs "Authorization: Bearer <metrics_token>" when set; unset, it is open in
+    # development and absent (404) in production, where REGISTRY_METRICS_BIND serves it on a
+    # port of its own instead. The webhook worker serves its own metrics on
+    # worker_metrics_bind (host:port) when set.
+    metrics_token: str | None = None
+    # Off: no per-request timing hooks and no /metrics route (benchmarks/instrumentation.py
+    # measures the difference).
+    metrics_enabled: bool = True
+    worker_metrics_bind: str | None = None
+
     # Webhooks (registry/webhooks): endpoint URLs resolving to loopback, private or link-local
     # addresses are allowed only in development (checked at creation and at each delivery).
     webhook_allow_private_urls: bool = Field(

@@ -11,11 +11,13 @@ import jwt
 from registry.auth.principal import Principal
 from registry.errors import InvalidToken
 from registry.keys.keyring import KeyRing
+from registry.metrics import counted_token
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a JWT typ, not a secret
 ALGORITHM = "ES256"
 
 
+@counted_token("access")
 def issue_access_token(
     *,
     keyring: KeyRing,

@@ -8,6 +8,7 @@ SIGTERM or SIGINT lets the deliveries under way finish, then the worker exits.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -16,7 +17,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from registry import logs
 from registry.settings import Settings
+
+log = logging.getLogger("registry.worker")
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -47,14 +51,25 @@ def worker() -> None:
     from registry.watches.expiry import announce_expired
     from registry.webhooks.worker import Worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if metrics_dir:  # shared with gunicorn (make run) or the pod's own
+        os.makedirs(metrics_dir, exist_ok=True)
     settings = Settings()
+    logs.configure(settings.log_format, settings.log_level)
     settings.check_production()
+    if settings.worker_metrics_bind:  # its own /metrics (a separate pod or container)
+        from prometheus_client import start_http_server
+
+        host, _, port = settings.worker_metrics_bind.rpartition(":")
+        start_http_server(int(port), addr=host or "127.0.0.1")
     database = Database(url=settings.database_url, pool_size=settings.worker_concurrency + 2)
     stop = threading.Event()
 
+    received: list[str] = []
+
     def _stop(signum: int, _frame: FrameType | None) -> None:
-        click.echo(f"worker: {signal.Signals(signum).name}, finishing the deliveries under way")
+        # No logging in a signal handler (its locks may be held by the interrupted code).
+        received.append(signal.Signals(signum).name)
         stop.set()
 
     signal.signal(signal.SIGTERM, _stop)
@@ -72,13 +87,15 @@ def worker() -> None:
             ),
         ],
     )
-    click.echo("worker: delivering webhooks", err=True)
+    # Through the logs (JSON lines in production), like every other line the worker writes.
+    log.info("worker: delivering webhooks")
     try:
         runner.run(stop)
     finally:
         runner.close()
         database.dispose()
-    click.echo("worker: stopped", err=True)
+    how = f" on {received[0]}, the deliveries under way finished" if received else ""
+    log.info("worker: stopped%s", how)
 
 
 @click.group("webhooks")

@@ -17,6 +17,7 @@ import jwt
 
 from registry.consent.models import ConsentGrant
 from registry.keys.keyring import KeyRing
+from registry.metrics import counted_token
 from registry.statuslist.offline import CONSENT_TOKEN_TYPE
 from registry.statuslist.publish import StatusListPublisher
 
@@ -78,6 +79,7 @@ class ConsentTokenSigner:
     issuer: str
     status_lists: StatusListPublisher
 
+    @counted_token("consent")
     def sign(self, grant: ConsentGrant, *, pseudonym: str, list_id: int, idx: int) -> str:
         key = self.keyring.active
         status_list = {"idx": idx, "uri": self.status_lists.uri(list_id)}

@@ -35,6 +35,7 @@ from registry.media.errors import MediaNotFound
 from registry.media.manifest import ManifestFacts, build_manifest
 from registry.media.models import ManifestStore, MediaAsset
 from registry.media.schemas import MediaMetadata
+from registry.metrics import timed_signing
 from registry.pagination import Page, keyset_page, uuid_key
 from registry.provenance import index
 from registry.provenance.errors import UndecodableMedia
@@ -145,6 +146,7 @@ def plan_for_format(
     return SigningPlan(org_id, actor, metadata, media_format, uses, facts, record)
 
 
+@timed_signing
 def sign_and_store(
     plan: SigningPlan, *, signing: Signing, source: SpooledFile, workdir: Path
 ) -> StoredMedia:

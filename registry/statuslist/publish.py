@@ -92,6 +92,7 @@ class _Copy:
     lst: str
     token: str = ""
     epoch: int = -1
+    issued_at: float = 0.0  # when ``token`` was signed (the metrics' status-list age)
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,13 @@ class StatusListPublisher:
                 copy = self._copies[list_id] = self._bring_up_to_date(database, list_id, copy)
             if copy.epoch != epoch or not copy.token:
                 copy.token, copy.epoch = self._sign(list_id, copy.lst, now), epoch
+                copy.issued_at = now
             return Published(etag=self.etag(list_id, copy.version, now), token=copy.token)
+
+    def issued_at(self) -> dict[int, float]:
+        """When this process signed the token it serves of each list (epoch seconds)."""
+        with self._lock:
+            return {i: c.issued_at for i, c in self._copies.items() if c.token}
 
     def _bring_up_to_date(self, database: Database, list_id: int, copy: _Copy | None) -> _Copy:
         with database.engine.connect().execution_options(**{READ_ONLY: True}) as connection:

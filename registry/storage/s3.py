@@ -27,6 +27,7 @@ from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from urllib3.exceptions import HTTPError as URLLib3Error
 
 from registry.errors import RegistryError
+from registry.metrics import STORAGE_ERRORS
 from registry.storage.base import BlobInfo, validate_key, validate_prefix
 from registry.storage.errors import BlobNotFound, StorageError, StorageUnavailable
 
@@ -325,6 +326,13 @@ def _converted_errors() -> Iterator[None]:
 
 def _convert(exc: BaseException) -> RegistryError:
     """Map a vendor exception to a storage error whose detail says nothing internal."""
+    error = _classify(exc)
+    if not isinstance(error, BlobNotFound):  # an answer, not a failure
+        STORAGE_ERRORS.labels(error.slug).inc()
+    return error
+
+
+def _classify(exc: BaseException) -> RegistryError:
     if isinstance(exc, RetriesExceededError):
         return StorageUnavailable("Media storage did not answer in time")
     # upload_file wraps client errors in S3UploadFailedError; the original is its context.

@@ -23,6 +23,7 @@ from registry.intake.spool import SpooledFile
 from registry.local_signing.authorized import integrity_as_authorized
 from registry.media.citations import by_hash
 from registry.media.models import MediaAsset
+from registry.metrics import timed_verification
 from registry.provenance.recovery import Recovery, recover_file
 from registry.records.public import creation_disclosure
 from registry.verification import checks
@@ -154,6 +155,7 @@ def _recovered(recovery: Recovery, viewer_org_id: str | None) -> Recovered | Non
     )
 
 
+@timed_verification
 def verify_file(
     session: Session,
     *,

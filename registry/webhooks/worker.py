@@ -30,6 +30,7 @@ from sqlmodel import col
 
 from registry.db import Database, utcnow
 from registry.ids import new_id
+from registry.metrics import WEBHOOK_DELIVERIES
 from registry.webhooks.backoff import retry_delay
 from registry.webhooks.models import (
     WebhookAttempt,
@@ -200,6 +201,7 @@ class Worker:
             at=at,
             allow_private=self.config.allow_private,
         )
+        WEBHOOK_DELIVERIES.labels(outcome_label(outcome)).inc()
         return at, outcome
 
     def record(self, results: Sequence[tuple[Claim, datetime, Outcome]]) -> None:
@@ -273,6 +275,16 @@ class Worker:
         delivery.next_attempt_at = at + retry_delay(
             delivery.attempts, self.rng, retry_after=outcome.retry_after
         )
+
+
+def outcome_label(outcome: Outcome) -> str:
+    """The metrics' word for one attempt: delivered, gone (410), refused (another status) or
+    unreachable (no answer)."""
+    if outcome.delivered:
+        return "delivered"
+    if outcome.gone:
+        return "gone"
+    return "refused" if outcome.status_code is not None else "unreachable"
 
 
 def _disable(endpoint: WebhookEndpoint, reason: str, at: datetime) -> None:

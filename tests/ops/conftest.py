@@ -43,6 +43,14 @@ class Served:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    @property
+    def data_dir(self) -> Path:
+        return self.log_path.parent
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
 
 def request(port: int, method: str, path: str, *, timeout: float = 5.0) -> tuple[int, float]:
     started = time.monotonic()
@@ -91,6 +99,7 @@ def serve(
             "REGISTRY_WORKERS": "1",
             "REGISTRY_LOG_LEVEL": "info",
             "REGISTRY_ACCESS_LOG": "-",
+            "REGISTRY_LOG_FORMAT": "text",  # gunicorn's access lines, which tests count
             **env,
         }
         with log_path.open("wb") as log:
