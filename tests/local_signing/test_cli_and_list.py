@@ -31,7 +31,7 @@ def _env(live_server: str, studio: Studio) -> dict[str, str]:
 def _cli_args(grant_id: str, *extra: str) -> list[str]:
     return [
         "--grant", grant_id, "--modality", "voice", "--purpose", "advertising",
-        "--territory", "US", "--generator", "Forge@1.0", *extra,
+        "--territory", "US", "--generator", "VoiceForge@2.1", *extra,
     ]  # fmt: skip
 
 
@@ -81,7 +81,7 @@ def test_media_list_pages_and_filters(
     uploaded = sign_upload(studio, assets.make_wav(work), metadata(grant["id"])).json
     with registry_client(live_server, studio) as registry:
         local = registry.sign_local(
-            assets.make_jpeg(work), work / "a.jpg", citation(other_grant["id"]), "Forge@1.0"
+            assets.make_jpeg(work), work / "a.jpg", citation(other_grant["id"]), "VoiceForge@2.1"
         )
         listed = list(registry.list_media())
     assert [(m.id, m.stored) for m in listed] == [(uploaded["id"], True), (local.id, False)]

@@ -13,7 +13,7 @@ import httpx
 import registry.models  # noqa: F401  (every table: foreign keys resolve)
 from registry.auth.services import create_client, create_organization
 from registry.db import Database
-from tests.factories import ALL_SCOPES, grant_body
+from tests.factories import ALL_SCOPES, approved_generator, grant_body
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 AUDIO = ASSETS / "tone.mp3"
@@ -27,6 +27,7 @@ def new_client(database_url: str, *, name: str = "Ops Test Studio") -> tuple[str
     try:
         with database.session_scope() as session:
             org = create_organization(session, name=name, actor="test")
+            approved_generator(session, org.id)  # what sign() cites
             client, secret = create_client(
                 session, org_id=org.id, scopes=ALL_SCOPES, name="ops", actor="test"
             )
