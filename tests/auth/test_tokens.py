@@ -244,7 +244,14 @@ def test_access_token_claims_name_issuer_audience_client_org_and_scope(
     assert claims["org"] == studio.org_id
     assert claims["scope"] == response.json["scope"]
     assert set(claims["scope"].split()) == {
-        "audit:read", "grants:read", "grants:write", "media:sign", "verify", "webhooks", "watch"
+        "audit:read",
+        "grants:read",
+        "grants:write",
+        "media:sign",
+        "verify",
+        "webhooks",
+        "watch",
+        "generators",
     }
 
 
@@ -336,9 +343,7 @@ def test_missing_authorization_header_is_unauthorized(client: FlaskClient, studi
 def test_non_bearer_authorization_scheme_is_unauthorized(
     client: FlaskClient, studio: Studio
 ) -> None:
-    response = client.get(
-        PROTECTED, headers=basic(studio.client_id, studio.client_secret)
-    )
+    response = client.get(PROTECTED, headers=basic(studio.client_id, studio.client_secret))
 
     assert_problem(response, 401, "unauthorized")
 
@@ -355,7 +360,9 @@ def test_unsigned_alg_none_token_is_invalid_token(
 ) -> None:
     kid = state_of(app).keyring.active.kid
     token = jwt.encode(
-        access_claims(settings, studio), None, algorithm="none",
+        access_claims(settings, studio),
+        None,
+        algorithm="none",
         headers={"kid": kid, "typ": "at+jwt"},
     )
 
