@@ -47,12 +47,12 @@ from registry.media.services import (
     plan_for_format,
     register_asset,
 )
-from registry.provenance.fingerprints import ALG, Fingerprint
+from registry.provenance.fingerprints import ALG, Fingerprint, Unit
 from registry.provenance.jobs import Provenance
 from registry.records.services import PreparedRecord
 
 GIB = 1024**3
-_UNITS = {ic.ST_CC.IMAGE: ("image", 8), ic.ST_CC.AUDIO: ("audio", 32)}
+_UNITS: dict[int, tuple[Unit, int]] = {ic.ST_CC.IMAGE: ("image", 8), ic.ST_CC.AUDIO: ("audio", 32)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,7 +75,7 @@ def parse_fingerprint(text: str) -> Fingerprint:
         raise FingerprintInvalid(
             f"{text} is not a {ALG} Image-Code of 64 bits or Audio-Code of 256 bits", value=text
         )
-    return Fingerprint(ALG, unit[0], bytes(digest))  # type: ignore[arg-type]
+    return Fingerprint(ALG, unit[0], bytes(digest))
 
 
 def _definition(plan: SigningPlan, fingerprints: list[Fingerprint], label: str) -> dict[str, Any]:
