@@ -26,7 +26,6 @@ from registry import create_app
 from registry.keys.keyring import init_keys
 from registry.settings import Settings
 from registry.state import state_of
-from tests.conftest import PG_URL
 from tests.factories import Studio, assert_problem
 from tests.media import assets
 from tests.media.conftest import metadata, sign_upload
@@ -195,7 +194,8 @@ def test_a_database_that_never_answers_is_a_503_within_the_connect_timeout(
     assert token_took < 2 + SLACK
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"] if PG_URL else [], indirect=True)
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_lock_held_past_the_lock_timeout_is_a_503_and_changes_nothing(
     settings: Settings, database_url: str
 ) -> None:

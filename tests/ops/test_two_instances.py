@@ -21,7 +21,6 @@ import httpx
 import jwt
 import pytest
 
-from tests.conftest import PG_URL
 from tests.factories import grant_body
 from tests.ops.conftest import Served
 from tests.ops.realrun import AUDIO, Api, new_client
@@ -87,9 +86,7 @@ def _at_once(calls: list[Callable[[], Any]]) -> list[Any]:
     return results
 
 
-@pytest.mark.skipif(
-    not PG_URL, reason="two instances share PostgreSQL (REGISTRY_TEST_DATABASE_URL)"
-)
+@pytest.mark.postgres  # two instances share one PostgreSQL (tests/conftest.py)
 def test_two_instances_behave_as_one_service(
     pair: tuple[Served, Served, dict[str, str]], tmp_path: Path
 ) -> None:
