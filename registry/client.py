@@ -26,6 +26,7 @@ from typing import Any, BinaryIO
 
 import httpx
 
+from registry.records.vocabulary import HUMAN_ACTIONS
 from registry.statuslist.offline import (
     STATUS_LIST_MEDIA_TYPE,
     PublicKeys,
@@ -114,17 +115,6 @@ class SignedMedia:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SignedMedia:
         return cls(**{name: data[name] for name in cls.__dataclass_fields__})
-
-
-HUMAN_ACTIONS = (
-    "selection",
-    "arrangement",
-    "editing",
-    "performance_direction",
-    "writing",
-    "composition",
-    "other",
-)
 
 
 def parse_human(text: str) -> dict[str, str]:

@@ -8,25 +8,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from registry.generators.schemas import GeneratorPublic
+from registry.records.vocabulary import HumanAction
 
-HUMAN_ACTIONS = (
-    "selection",
-    "arrangement",
-    "editing",
-    "performance_direction",
-    "writing",
-    "composition",
-    "other",
-)
-HumanAction = Literal[
-    "selection",
-    "arrangement",
-    "editing",
-    "performance_direction",
-    "writing",
-    "composition",
-    "other",
-]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
