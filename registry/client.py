@@ -361,7 +361,7 @@ class RegistryClient:
             session = self._send("POST", "/v1/signing-sessions", json=body).json()
             signed: list[dict[str, Any]] = []
 
-            def sign(data: bytes) -> bytes:
+            def sign(manifest_store: bytes) -> bytes:
                 sha256, size = facts.result()
                 if size != body["size"]:
                     raise RuntimeError(f"{path} changed while it was signed")
@@ -369,7 +369,7 @@ class RegistryClient:
                     "POST",
                     f"/v1/signing-sessions/{session['id']}/signature",
                     json={
-                        "to_be_signed": base64.b64encode(data).decode("ascii"),
+                        "manifest": base64.b64encode(manifest_store).decode("ascii"),
                         "source_sha256": sha256,
                     },
                 ).json()
@@ -385,7 +385,6 @@ class RegistryClient:
                     certificate_chain=session["certificate_chain"],
                     sign=sign,
                     progress=progress,
-                    tsa_url=session.get("tsa_url"),
                 )
             except SigningRefused as exc:
                 raise exc.cause from None

@@ -147,13 +147,21 @@ def sign_file(
     return SignResult(manifest_label=label, sha256=digest, size=size, manifest_store=manifest_store)
 
 
-def signing_settings(*, thumbnails: bool) -> dict[str, Any]:
-    """The c2pa settings every signing uses (also what benchmarks/sign_throughput.py signs with)."""
+def signing_settings(*, thumbnails: bool, verify_after_sign: bool = True) -> dict[str, Any]:
+    """The c2pa settings every signing uses (also what benchmarks/sign_throughput.py signs with).
+
+    ``verify_after_sign`` off: c2pa does not check the signature it has just embedded (a
+    pipeline signing in a session embeds a placeholder, then the registry's signature).
+    """
     return {
         # Thumbnails are ~95% of image signing time and carry a copy of the picture.
         "builder": {"thumbnail": {"enabled": thumbnails}},
         "trust": {"trust_config": _TRUST_CONFIG},  # c2pa verifies what it has just signed
-        "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
+        "verify": {
+            "remote_manifest_fetch": False,
+            "ocsp_fetch": False,
+            "verify_after_sign": verify_after_sign,
+        },
     }
 
 

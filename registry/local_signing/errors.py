@@ -33,12 +33,13 @@ class SourceHashMismatch(RegistryError):
     title = "The source's SHA-256 differs from the one the session was opened with"
 
 
-class NotAClaimToSign(RegistryError):
-    """The bytes are not a COSE ``Signature1`` structure over a C2PA claim."""
+class NotAManifestToSign(RegistryError):
+    """The bytes are not a C2PA manifest store of one manifest whose assertions hash to what
+    its claim lists (``assertion`` names the one that does not)."""
 
     status = 422
-    slug = "not-a-claim-to-sign"
-    title = "The bytes to sign are not a C2PA claim's COSE Sig_structure"
+    slug = "not-a-manifest-to-sign"
+    title = "The bytes are not a consistent C2PA manifest store to sign"
 
 
 class ClaimNotAsAuthorized(RegistryError):

@@ -11,9 +11,10 @@ from registry.intake.sniff import SUPPORTED_MIME_TYPES
 from registry.media.schemas import MediaAssetPublic, MediaMetadata, _Request
 
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="Lowercase hex SHA-256")]
-# A Sig_structure holds the claim and the certificate chain: a few KiB. 32 KiB is ample (and
-# its base64 fits the 64 KiB every JSON body is held to).
-MAX_TO_BE_SIGNED = 32 * 1024
+# A pipeline's manifest store is ~13 KiB: the claim, the assertions, the certificate chain and
+# the space c2pa reserves for the signature (pipelines make no claim thumbnail). 46 KiB is
+# ample, and its base64 fits in a JSON body of 64 KiB.
+MAX_MANIFEST_STORE = 46 * 1024
 MAX_FILE_BYTES = 2**53  # a declared size; the registry never holds the file
 
 
@@ -49,9 +50,6 @@ class SigningSessionPublic(BaseModel):
     )
     certificate_chain: str = Field(description="The registry's C2PA chain, PEM, leaf first")
     alg: Literal["es256"] = "es256"
-    tsa_url: str | None = Field(
-        default=None, description="The timestamp authority the registry signs with, if any"
-    )
     mime_type: str
     size: int
     source_sha256: str | None
@@ -61,14 +59,15 @@ class SigningSessionPublic(BaseModel):
 
 
 class SignatureRequest(_Request):
-    to_be_signed: Annotated[
+    manifest: Annotated[
         str,
         Field(
             min_length=4,
-            max_length=(MAX_TO_BE_SIGNED * 4) // 3 + 4,
+            max_length=(MAX_MANIFEST_STORE * 4) // 3 + 4,
             pattern=r"^[A-Za-z0-9+/]*={0,2}$",
-            description="Base64 of the bytes c2pa's callback signer was given: the COSE "
-            "Sig_structure of the claim",
+            description="Base64 of the manifest store c2pa built for the file (what "
+            "`Builder.sign` returns), signed with a placeholder: the registry checks its "
+            "claim and assertions and signs the claim",
         ),
     ]
     source_sha256: Sha256 | None = Field(

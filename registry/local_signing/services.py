@@ -1,9 +1,9 @@
-"""Signing sessions: authorize like ``POST /v1/media``, then sign the claim the pipeline's c2pa
-built, once, and record the asset without its bytes.
+"""Signing sessions: authorize like ``POST /v1/media``, then sign the claim of the manifest the
+pipeline's c2pa built, once, and record the asset without its bytes.
 
 ``open_session`` runs the same plan as an upload (``media.services.plan_for_format``: the
 cited grants, their scope, the manifest ``media.manifest`` builds) and keeps it.
-``sign_claim`` checks the claim against the session (``claim``), checks the grants again
+``sign_manifest`` checks the manifest against the session (``claim``), checks the grants again
 holding them (``media.services.authorize_again``), signs with the registry's C2PA credential
 in this process, and records the asset (``media.services.register_asset``: provenance codes,
 audit event, ``media.signed``) in the same transaction.
@@ -171,18 +171,19 @@ def _plan(signing_session: SigningSession) -> SigningPlan:
     )
 
 
-def sign_claim(
+def sign_manifest(
     session: Session,
     *,
     signing: Signing,
     org_id: str,
     session_id: str,
-    to_be_signed: bytes,
+    manifest_store: bytes,
     source_sha256: str | None = None,
     now: datetime | None = None,
 ) -> tuple[bytes, MediaAsset]:
-    """The registry's signature of the claim, and the asset it records; or a refusal, with
-    nothing signed and nothing written."""
+    """The registry's signature of the manifest's claim (the COSE Sig_structure it builds
+    from the store's claim and protected header), and the asset it records; or a refusal,
+    with nothing signed and nothing written."""
     now = now or utcnow()
     # Held until the request commits: a second signature of the session waits, then is refused.
     signing_session = session.get(
@@ -208,9 +209,9 @@ def sign_claim(
     source_sha256 = declared or source_sha256
     if source_sha256 is None:
         raise SourceHashRequired(f"signing session {session_id} has no source SHA-256")
-    to_sign = claims.decode(to_be_signed)
+    manifest = claims.read(manifest_store)
     hashes = claims.check(
-        to_sign,
+        manifest,
         claims.Expected(
             manifest_label=signing_session.manifest_label,
             definition=signing_session.definition,
@@ -239,7 +240,7 @@ def sign_claim(
     )
     signing_session.signed_at = now
     signing_session.source_sha256 = source_sha256
-    signing_session.claim = to_sign.payload
+    signing_session.claim = manifest.payload
     session.flush()
     # Last: nothing is signed unless everything above was recorded.
-    return sign_es256(signing.credential, to_be_signed), asset
+    return sign_es256(signing.credential, manifest.to_be_signed), asset

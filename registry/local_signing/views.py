@@ -34,7 +34,6 @@ def _public(found: SigningSession) -> SigningSessionPublic:
         manifest_label=found.manifest_label,
         manifest_definition=found.definition,
         certificate_chain=app_state().signing.credential.cert_chain_pem.decode("ascii"),
-        tsa_url=app_state().signing.credential.tsa_url,
         mime_type=found.mime_type,
         size=found.size,
         source_sha256=found.source_sha256,
@@ -49,8 +48,8 @@ def _public(found: SigningSession) -> SigningSessionPublic:
     summary="Authorize signing media the registry does not receive (as POST /v1/media does)",
     description="The same metadata, checks and refusals as `POST /v1/media`, plus the file's "
     "type, size and SHA-256. Answers the manifest definition to embed locally (c2pa Builder) "
-    "and the registry's certificate chain; the claim is then sent to "
-    "`POST /v1/signing-sessions/{id}/signature` by c2pa's callback signer.",
+    "and the registry's certificate chain. The pipeline embeds it with a placeholder "
+    "signature and sends the manifest store to `POST /v1/signing-sessions/{id}/signature`.",
     tags=["media"],
     body=SigningSessionRequest,
     response=SigningSessionPublic,
@@ -90,10 +89,12 @@ def get_signing_session(principal: Principal, session_id: str) -> SigningSession
 
 @bp.post("/v1/signing-sessions/<session_id>/signature")
 @operation(
-    summary="Sign the session's claim (once): the COSE Sig_structure c2pa asks to have signed",
-    description="Refused unless the claim carries exactly the session's assertions, one hard "
-    "binding, the session's manifest label and the registry's certificate chain, and the "
-    "cited grants still cover the use. Records the media (`stored: false`).",
+    summary="Sign the claim of the manifest the pipeline built (once)",
+    description="Refused unless the manifest's assertions hash to what its claim lists and "
+    "are exactly the session's, carrying the session's data, plus one hard binding; the "
+    "manifest label and certificate chain are the session's; and the cited grants still "
+    "cover the use. Answers the ES256 signature of the claim's COSE Sig_structure, for the "
+    "pipeline to put in place of its placeholder. Records the media (`stored: false`).",
     tags=["media"],
     body=SignatureRequest,
     response=SignatureResponse,
@@ -104,15 +105,15 @@ def sign_session(
     principal: Principal, session_id: str, body: SignatureRequest
 ) -> SignatureResponse:
     try:
-        data = base64.b64decode(body.to_be_signed, validate=True)
+        data = base64.b64decode(body.manifest, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise ValidationFailed("body.to_be_signed is not base64") from exc
-    signature, asset = services.sign_claim(
+        raise ValidationFailed("body.manifest is not base64") from exc
+    signature, asset = services.sign_manifest(
         get_session(),
         signing=app_state().signing,
         org_id=principal.org_id,
         session_id=session_id,
-        to_be_signed=data,
+        manifest_store=data,
         source_sha256=body.source_sha256,
     )
     return SignatureResponse(

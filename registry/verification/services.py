@@ -20,7 +20,6 @@ from registry.consent import declarations
 from registry.db import utcnow
 from registry.intake.sniff import sniff
 from registry.intake.spool import SpooledFile
-from registry.local_signing.authorized import integrity_as_authorized
 from registry.media.citations import by_hash
 from registry.media.models import MediaAsset
 from registry.metrics import timed_verification
@@ -202,8 +201,6 @@ def verify_file(
         for claim in claims or []
     ]
     integrity = checks.integrity(report)
-    if asset is not None and integrity.status == "pass":
-        integrity = integrity_as_authorized(session, report, asset) or integrity
     results: list[Check] = [
         checks.manifest_present(report, recovered=recovered),
         integrity,

@@ -106,7 +106,7 @@ def test_watches_and_takedowns_cover_media_signed_locally(
     studio: Studio, other_studio: Studio, grant: dict[str, Any], work: Path
 ) -> None:
     captured = capture(studio, grant["id"], assets.make_jpeg(work), work)
-    signed = post_signature(studio, captured.session["id"], captured.to_be_signed).json["media"]
+    signed = post_signature(studio, captured.session["id"], captured.manifest).json["media"]
     watch = other_studio.post("/v1/watches", json={"manifest_id": signed["manifest_id"]})
     assert watch.status_code == 201, watch.json
     by_source = other_studio.post("/v1/watches", json={"sha256": signed["source_sha256"]})
@@ -128,7 +128,7 @@ def test_reconcile_finds_nothing_missing_for_media_signed_locally(
     app: Flask, studio: Studio, grant: dict[str, Any], work: Path
 ) -> None:
     captured = capture(studio, grant["id"], assets.make_jpeg(work), work)
-    assert post_signature(studio, captured.session["id"], captured.to_be_signed).status_code == 200
+    assert post_signature(studio, captured.session["id"], captured.manifest).status_code == 200
     state = state_of(app)
     with state.database.session_scope() as session:
         found = reconcile_storage(session, state.storage, repair=False)
