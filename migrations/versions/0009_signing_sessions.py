@@ -1,5 +1,5 @@
 """Signing sessions (issue #13): media signed where it lives, known to the registry without
-its bytes (``media_assets.stored`` false, no signed hash or storage key, the claim's
+its bytes (no signed hash or storage key: the API says ``stored: false``; the claim's
 assertion hashes); takedown notices of such media have no signed hash either.
 
 Revision ID: 0009
@@ -44,15 +44,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["org_id"], ["organizations.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
-    with op.batch_alter_table("signing_sessions", schema=None) as batch_op:
-        batch_op.create_index("ix_signing_sessions_org_id_id", ["org_id", "id"], unique=False)
-
     with op.batch_alter_table("media_assets", schema=None) as batch_op:
         batch_op.alter_column("sha256", existing_type=sa.String(length=64), nullable=True)
         batch_op.alter_column("storage_key", existing_type=sa.String(length=300), nullable=True)
-        batch_op.add_column(
-            sa.Column("stored", sa.Boolean(), server_default=sa.true(), nullable=False)
-        )
         batch_op.add_column(sa.Column("assertion_hashes", JSON, nullable=True))
     with op.batch_alter_table("takedown_notices", schema=None) as batch_op:
         batch_op.alter_column("sha256", existing_type=sa.String(length=64), nullable=True)
@@ -65,18 +59,15 @@ def downgrade() -> None:
         batch_op.alter_column("sha256", existing_type=sa.String(length=64), nullable=False)
     op.execute(
         "DELETE FROM provenance_codes WHERE asset_id IN "
-        "(SELECT id FROM media_assets WHERE NOT stored)"
+        "(SELECT id FROM media_assets WHERE storage_key IS NULL)"
     )
     op.execute(
         "DELETE FROM manifest_stores WHERE asset_id IN "
-        "(SELECT id FROM media_assets WHERE NOT stored)"
+        "(SELECT id FROM media_assets WHERE storage_key IS NULL)"
     )
-    op.execute("DELETE FROM media_assets WHERE NOT stored")
+    op.execute("DELETE FROM media_assets WHERE storage_key IS NULL")
     with op.batch_alter_table("media_assets", schema=None) as batch_op:
         batch_op.drop_column("assertion_hashes")
-        batch_op.drop_column("stored")
         batch_op.alter_column("storage_key", existing_type=sa.String(length=300), nullable=False)
         batch_op.alter_column("sha256", existing_type=sa.String(length=64), nullable=False)
-    with op.batch_alter_table("signing_sessions", schema=None) as batch_op:
-        batch_op.drop_index("ix_signing_sessions_org_id_id")
     op.drop_table("signing_sessions")

@@ -97,10 +97,10 @@ def _boxes(
             length = end - offset
         if length < header or offset + length > end:
             raise JumbfError(f"the box at {offset} claims {length} bytes")
-        payload = data[offset + header : offset + length]
         if kind == SUPERBOX:
             found.append(_superbox(data, offset, header, length, depth, counter))
         else:
+            payload = data[offset + header : offset + length]
             found.append(Box(type=kind, offset=offset, header=header, payload=payload))
         offset += length
     return found

@@ -10,10 +10,9 @@ from __future__ import annotations
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from registry.keys.c2pa_credential import C2paCredential, SigningCredentialError
-from registry.keys.kms import ES256_COORDINATE_BYTES, KmsCredential
+from registry.keys.kms import KmsCredential, der_to_raw_ecdsa
 
 
 def sign_es256(credential: C2paCredential, data: bytes) -> bytes:
@@ -23,8 +22,7 @@ def sign_es256(credential: C2paCredential, data: bytes) -> bytes:
     key = serialization.load_pem_private_key(credential.private_key_pem, password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise SigningCredentialError("the signing key must be an EC P-256 key (es256)")
-    r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
-    return r.to_bytes(ES256_COORDINATE_BYTES, "big") + s.to_bytes(ES256_COORDINATE_BYTES, "big")
+    return der_to_raw_ecdsa(key.sign(data, ec.ECDSA(hashes.SHA256())))
 
 
 def chain_der(credential: C2paCredential) -> list[bytes]:

@@ -20,7 +20,6 @@ class SigningSession(SQLModel, table=True):
     """
 
     __tablename__ = "signing_sessions"
-    __table_args__ = (sa.Index("ix_signing_sessions_org_id_id", "org_id", "id"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     org_id: str = Field(foreign_key="organizations.id", max_length=36)

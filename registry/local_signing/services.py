@@ -15,7 +15,6 @@ import base64
 import dataclasses
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import iscc_core as ic
@@ -48,7 +47,6 @@ from registry.media.services import (
     register_asset,
 )
 from registry.provenance.fingerprints import ALG, Fingerprint, Unit
-from registry.provenance.jobs import Provenance
 from registry.records.services import PreparedRecord
 
 GIB = 1024**3
@@ -76,12 +74,6 @@ def parse_fingerprint(text: str) -> Fingerprint:
             f"{text} is not a {ALG} Image-Code of 64 bits or Audio-Code of 256 bits", value=text
         )
     return Fingerprint(ALG, unit[0], bytes(digest))
-
-
-def _definition(plan: SigningPlan, fingerprints: list[Fingerprint], label: str) -> dict[str, Any]:
-    provenance = Provenance(Path(), fingerprints, None, "not_received", 0.0)
-    definition = build_manifest(plan.uses, plan.facts, provenance=provenance)
-    return {**definition, "label": label}
 
 
 def open_session(
@@ -128,7 +120,10 @@ def open_session(
             "record": _record_json(plan.record),
         },
         fingerprints=[fp.iscc for fp in fingerprints],
-        definition=_definition(plan, fingerprints, label),
+        definition={
+            **build_manifest(plan.uses, plan.facts, fingerprints=fingerprints),
+            "label": label,
+        },
         created_at=now,
         expires_at=times.expiry(now, body.size),
     )
@@ -137,9 +132,16 @@ def open_session(
     return signing_session
 
 
-def get_session(session: Session, *, org_id: str, session_id: str) -> SigningSession:
-    """The organization's signing session; another organization's id is simply not found."""
-    found = session.get(SigningSession, session_id) if is_uuid(session_id) else None
+def get_session(
+    session: Session, *, org_id: str, session_id: str, lock: bool = False
+) -> SigningSession:
+    """The organization's signing session; another organization's id is simply not found.
+    With ``lock``, read afresh and held until the transaction ends."""
+    found = (
+        session.get(SigningSession, session_id, with_for_update=lock, populate_existing=lock)
+        if is_uuid(session_id)
+        else None
+    )
     if found is None or found.org_id != org_id:
         raise SigningSessionNotFound(f"no signing session {session_id}")
     return found
@@ -186,14 +188,7 @@ def sign_manifest(
     with nothing signed and nothing written."""
     now = now or utcnow()
     # Held until the request commits: a second signature of the session waits, then is refused.
-    signing_session = session.get(
-        SigningSession,
-        session_id if is_uuid(session_id) else "",
-        with_for_update=True,
-        populate_existing=True,
-    )
-    if signing_session is None or signing_session.org_id != org_id:
-        raise SigningSessionNotFound(f"no signing session {session_id}")
+    signing_session = get_session(session, org_id=org_id, session_id=session_id, lock=True)
     if signing_session.signed_at is not None:
         raise SigningSessionUsed(
             f"signing session {session_id} signed at {signing_session.signed_at.isoformat()}",
@@ -229,7 +224,6 @@ def sign_manifest(
         size=signing_session.size,
         source_size=signing_session.size,
         storage_key=None,
-        stored=False,
         assertion_hashes=hashes,
     )
     asset = register_asset(

@@ -56,6 +56,22 @@ def _refuse_status(grant: ConsentGrant, status: str) -> None:
         raise errors.GrantNotYetValid(f"grant {gid} is valid from {grant.valid_from}", grant_id=gid)
 
 
+def _cited_grant(
+    session: Session, *, org_id: str, grant_id: str, lock: bool
+) -> ConsentGrant | None:
+    """The organization's grant ``grant_id``; None for a missing grant or another
+    organization's, which are reported alike."""
+    if not is_uuid(grant_id):
+        return None
+    grant = session.get(
+        ConsentGrant,
+        grant_id,
+        with_for_update={"read": True} if lock else None,
+        populate_existing=lock,
+    )
+    return grant if grant is not None and grant.grantee_org_id == org_id else None
+
+
 def authorize_uses(
     session: Session,
     *,
@@ -71,18 +87,14 @@ def authorize_uses(
     lock until the transaction ends: a revocation waits for it (PostgreSQL; SQLite's write
     transaction holds the whole database).
     """
+    grants = [
+        _cited_grant(session, org_id=org_id, grant_id=use.grant_id, lock=lock) for use in uses
+    ]
+    # The people's declarations, for every cited grant at once.
+    declared_by = declarations.in_force(session, {g.subject_id for g in grants if g is not None})
     authorized = []
-    for use in uses:
-        grant = None
-        if is_uuid(use.grant_id):
-            grant = session.get(
-                ConsentGrant,
-                use.grant_id,
-                with_for_update={"read": True} if lock else None,
-                populate_existing=lock,
-            )
-        # Another organization's grant is reported exactly like a missing one.
-        if grant is None or grant.grantee_org_id != org_id:
+    for use, grant in zip(uses, grants, strict=True):
+        if grant is None:
             raise errors.CitedGrantNotFound(
                 f"grant {use.grant_id} does not exist for this organization",
                 grant_id=use.grant_id,
@@ -99,7 +111,7 @@ def authorize_uses(
             raise errors.GrantOutOfScope(
                 f"grant {grant.id}: {gap.detail}", grant_id=grant.id, scope=gap.reason
             )
-        declared = declarations.in_force(session, [grant.subject_id])[grant.subject_id]
+        declared = declared_by[grant.subject_id]
         if declarations.refuses_signing(declared, grant):
             raise errors.SubjectDeclaredDoNotSynthesize(
                 f"grant {grant.id}: the person has declared do_not_synthesize and has not "

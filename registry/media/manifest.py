@@ -7,6 +7,7 @@ and mining preference, and carries the fields California SB 942 and China GB 454
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,7 @@ from registry.c2pa.labels import (
     TRAINING_LABEL,
 )
 from registry.media.authorization import AuthorizedUse
-from registry.provenance.jobs import Provenance
+from registry.provenance.fingerprints import Fingerprint
 from registry.provenance.softbinding import soft_binding_assertions, watermarked_action
 from registry.records.manifest import creation_assertion, human_actions
 
@@ -139,19 +140,21 @@ def _disclosure(facts: ManifestFacts) -> dict[str, Any]:
 
 
 def build_manifest(
-    uses: list[AuthorizedUse], facts: ManifestFacts, *, provenance: Provenance | None = None
+    uses: list[AuthorizedUse],
+    facts: ManifestFacts,
+    *,
+    fingerprints: Iterable[Fingerprint] = (),
+    watermark_key: bytes | None = None,
 ) -> dict[str, Any]:
-    """The manifest definition handed to the c2pa Builder; with ``provenance``, the
-    ``c2pa.watermarked`` action (when a mark was embedded) and the soft bindings."""
-    key = provenance.watermark_key if provenance else None
-    bindings = (
-        soft_binding_assertions(provenance.fingerprints, watermark_key=key) if provenance else []
-    )
+    """The manifest definition handed to the c2pa Builder: with ``fingerprints``, the soft
+    bindings; with ``watermark_key`` (a mark was embedded), the ``c2pa.watermarked`` action
+    and the watermark's soft binding."""
+    bindings = soft_binding_assertions(fingerprints, watermark_key=watermark_key)
     return {
         "claim_generator_info": [REGISTRY_SOFTWARE],
         "title": facts.title,
         "assertions": [
-            _actions(facts, watermarked=key is not None),
+            _actions(facts, watermarked=watermark_key is not None),
             _training(uses),
             _consent(uses, facts),
             _disclosure(facts),

@@ -37,11 +37,15 @@ class MediaAsset(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # Set when a grant it cited was revoked with the effect "unpublish" (a takedown notice).
     takedown_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # False: signed where it lives (a signing session); the registry holds no bytes of it, only
-    # the size and source hash its pipeline declared and the claim's assertion hashes.
-    stored: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     # Label -> hash (hex) of each assertion of the claim the registry signed (signing sessions).
     assertion_hashes: dict[str, str] | None = Field(default=None, sa_type=JSONColumn)
+
+    @property
+    def stored(self) -> bool:
+        """False for media signed where they live (a signing session): the registry holds no
+        bytes of them, only the size and source hash their pipeline declared and the claim's
+        assertion hashes."""
+        return self.storage_key is not None
 
 
 class ManifestStore(SQLModel, table=True):

@@ -173,7 +173,12 @@ def sign_and_store(
         source=provenance.path,
         dest=dest,
         mime_type=media_format.mime_type,
-        manifest=build_manifest(plan.uses, plan.facts, provenance=provenance),
+        manifest=build_manifest(
+            plan.uses,
+            plan.facts,
+            fingerprints=provenance.fingerprints,
+            watermark_key=provenance.watermark_key,
+        ),
         credential=signing.credential,
         thumbnails=signing.thumbnails,
     )

@@ -52,7 +52,9 @@ SIGN_ERRORS = (400, 401, 403, 404, 413, 415, 422, 503)
 
 def asset_public(asset: MediaAsset) -> MediaAssetPublic:
     download_url = f"/v1/media/{asset.id}/content" if asset.stored else None
-    return MediaAssetPublic.model_validate({**asset.model_dump(), "download_url": download_url})
+    return MediaAssetPublic.model_validate(
+        {**asset.model_dump(), "stored": asset.stored, "download_url": download_url}
+    )
 
 
 def _sign(
@@ -177,7 +179,7 @@ def get_media(principal: Principal, media_id: str) -> MediaAssetPublic:
 )
 def get_media_content(principal: Principal, media_id: str) -> Response:
     asset = services.get_media(get_session(), org_id=principal.org_id, media_id=media_id)
-    if not asset.stored or asset.storage_key is None:
+    if asset.storage_key is None:
         raise MediaNotStored(
             f"media {asset.id} was signed where it lives; the registry never had its bytes",
             media_id=asset.id,
