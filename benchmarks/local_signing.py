@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
-import resource
 import statistics
 import sys
 import tempfile
@@ -58,6 +57,7 @@ from benchmarks._harness import (
     gunicorn,
     quiet_tree_usage,
     run_seconds,
+    self_usage,
     settle,
     worker_pids,
 )
@@ -208,28 +208,28 @@ def main() -> int:
                 runs = args.runs if megabytes <= 100 else args.big_runs
                 for _ in range(runs):
                     settle()
-                    cpu = own_cpu()
+                    cpu = self_usage().cpu_s
                     row.bare_s.append(bare_sign(source, tmp / "bare.wav", definition, credential))
-                    row.bare_cpu.append(own_cpu() - cpu)
+                    row.bare_cpu.append(self_usage().cpu_s - cpu)
                     (tmp / "bare.wav").unlink()
                     settle()
                     quiet_tree_usage(pids)
                     before, sent = run_seconds(pids), transport.sent
-                    started, cpu = time.perf_counter(), own_cpu()
+                    started, cpu = time.perf_counter(), self_usage().cpu_s
                     registry.sign_local(source, tmp / "local.wav", uses, "BenchForge@1.0")
                     row.local_s.append(time.perf_counter() - started)
-                    row.local_cpu.append(own_cpu() - cpu)
+                    row.local_cpu.append(self_usage().cpu_s - cpu)
                     quiet_tree_usage(pids)
                     row.service_cpu_s.append(run_seconds(pids) - before)
                     row.service_bytes.append(transport.sent - sent)
                     (tmp / "local.wav").unlink()
                     settle()
-                    started, cpu = time.perf_counter(), own_cpu()
+                    started, cpu = time.perf_counter(), self_usage().cpu_s
                     registry.sign_local(
                         source, tmp / "local.wav", uses, "BenchForge@1.0", source_sha256=digest
                     )
                     row.known_s.append(time.perf_counter() - started)
-                    row.known_cpu.append(own_cpu() - cpu)
+                    row.known_cpu.append(self_usage().cpu_s - cpu)
                     (tmp / "local.wav").unlink()
                     # Once more, untimed, each request's CPU accounted on its own.
                     settle()
@@ -249,11 +249,6 @@ def main() -> int:
                 rows.append(row)
             registry.close()
     return report(rows)
-
-
-def own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def report(rows: list[Row]) -> int:

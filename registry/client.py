@@ -358,21 +358,21 @@ class RegistryClient:
                 facts = Future()
                 facts.set_result((source_sha256, body["size"]))
                 body["source_sha256"] = source_sha256
-            session = self._send("POST", "/v1/signing-sessions", json=body).json()
+            session = self._json("POST", "/v1/signing-sessions", json=body)
             signed: list[dict[str, Any]] = []
 
             def sign(manifest_store: bytes) -> bytes:
                 sha256, size = facts.result()
                 if size != body["size"]:
                     raise RuntimeError(f"{path} changed while it was signed")
-                answer = self._send(
+                answer = self._json(
                     "POST",
                     f"/v1/signing-sessions/{session['id']}/signature",
                     json={
                         "manifest": base64.b64encode(manifest_store).decode("ascii"),
                         "source_sha256": sha256,
                     },
-                ).json()
+                )
                 signed.append(answer["media"])
                 return base64.b64decode(answer["signature"])
 
@@ -407,12 +407,7 @@ class RegistryClient:
             )
             if value is not None
         }
-        while True:
-            page = self._send("GET", "/v1/media", params=params).json()
-            yield from (SignedMedia.from_json(item) for item in page["items"])
-            if not page.get("next_cursor"):
-                return
-            params["cursor"] = page["next_cursor"]
+        yield from (SignedMedia.from_json(item) for item in self._pages("/v1/media", params))
 
     def verify_media(self, path: str | Path, *, progress: Progress | None = None) -> dict[str, Any]:
         """The registry's verdict on a file (see the VerifyResult schema); nothing is stored."""
@@ -483,20 +478,24 @@ class RegistryClient:
         result: dict[str, Any] = self._send(method, path, **kwargs).json()
         return result
 
+    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """The items of every page of a cursor-paginated list, in order."""
+        params = dict(params)
+        while True:
+            page = self._json("GET", path, params=params)
+            yield from page["items"]
+            if not page.get("next_cursor"):
+                return
+            params["cursor"] = page["next_cursor"]
+
     def create_generator(self, **fields: Any) -> dict[str, Any]:
         """Add a generator to the inventory (pending approval); see GeneratorCreate."""
         return self._json("POST", "/v1/generators", json=fields)
 
     def list_generators(self, *, state: str | None = None) -> list[dict[str, Any]]:
         """Every generator of the organization (all pages), optionally in one state."""
-        items: list[dict[str, Any]] = []
         params: dict[str, Any] = {"limit": 100, **({"state": state} if state else {})}
-        while True:
-            page = self._json("GET", "/v1/generators", params=params)
-            items.extend(page["items"])
-            if not page["next_cursor"]:
-                return items
-            params["cursor"] = page["next_cursor"]
+        return list(self._pages("/v1/generators", params))
 
     def get_generator(self, generator_id: str) -> dict[str, Any]:
         return self._json("GET", f"/v1/generators/{generator_id}")
@@ -524,7 +523,7 @@ class RegistryClient:
         return self._send("GET", f"/v1/media/{media_id}/record", params=params).text
 
     def get_media(self, media_id: str) -> SignedMedia:
-        return SignedMedia.from_json(self._send("GET", f"/v1/media/{media_id}").json())
+        return SignedMedia.from_json(self._json("GET", f"/v1/media/{media_id}"))
 
     def download(
         self, media_id: str, dest: str | Path, *, progress: Progress | None = None

@@ -29,6 +29,7 @@ from registry.client import (
     parse_generator,
     parse_human,
 )
+from registry.records.vocabulary import HUMAN_ACTIONS
 
 console = Console(stderr=True)
 
@@ -117,8 +118,7 @@ def api_errors() -> Iterator[None]:
     "human",
     multiple=True,
     help='What a person did: "[ROLE/]ACTION: DESCRIPTION", e.g. "editing: cut and color grade" '
-    "(repeatable; ACTION: selection, arrangement, editing, performance_direction, writing, "
-    "composition, other)",
+    f"(repeatable; ACTION: {', '.join(HUMAN_ACTIONS)})",
 )
 @click.option(
     "--prompt",
@@ -266,11 +266,8 @@ def local_fingerprints(path: Path) -> list[str]:
 
 
 def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _creation(

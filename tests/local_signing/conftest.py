@@ -17,6 +17,7 @@ from registry.client import GrantCitation, RegistryClient
 from registry.intake.sniff import sniff
 from registry.local_signing.pipeline import SigningRefused, file_facts, sign_file_locally
 from tests.factories import Studio
+from tests.media.conftest import metadata
 
 
 @dataclass
@@ -97,23 +98,10 @@ def _spliced(store: bytes, path: list[str], start: int, end: int, new: bytes) ->
 
 
 def session_body(grant_id: str, path: Path, **overrides: Any) -> dict[str, Any]:
+    """The metadata of an upload (``tests.media.conftest.metadata``) and the file's facts."""
     sha256, size = file_facts(path)
-    body: dict[str, Any] = {
-        "grants": [
-            {
-                "grant_id": grant_id,
-                "modalities": ["voice"],
-                "purpose": "advertising",
-                "territory": "US",
-            }
-        ],
-        "generator": {"name": "VoiceForge", "version": "2.1"},
-        "mime_type": sniff(path).mime_type,
-        "size": size,
-        "source_sha256": sha256,
-    }
-    body.update(overrides)
-    return body
+    facts = {"mime_type": sniff(path).mime_type, "size": size, "source_sha256": sha256}
+    return metadata(grant_id, **{**facts, **overrides})
 
 
 def open_session(studio: Studio, grant_id: str, path: Path, **overrides: Any) -> dict[str, Any]:
