@@ -61,7 +61,7 @@ class RecordMedia(BaseModel):
     id: str
     title: str | None
     mime_type: str
-    sha256: str
+    sha256: str | None = Field(description="Null for media signed without uploading")
     source_sha256: str
     manifest_id: str
     digital_source_type: str

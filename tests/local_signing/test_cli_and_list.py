@@ -1,7 +1,10 @@
-"""`registry sign --local`, the media list, and media signed locally in watches and takedowns."""
+"""`registry sign --local`, the media list, and media signed locally in watches, takedowns and
+creation records."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +149,37 @@ def test_cli_local_options_need_local(
     assert result.exit_code == 2
     assert "go with --local" in result.output
     assert studio.get("/v1/media").json["items"] == []
+
+
+def test_the_record_of_a_locally_signed_work(
+    live_server: str, studio: Studio, grant: dict[str, Any], work: Path
+) -> None:
+    source = assets.make_jpeg(work)
+    source_sha256 = hashlib.sha256(source.read_bytes()).hexdigest()
+    with registry_client(live_server, studio) as registry:
+        media = registry.sign_local(
+            source, work / "signed.jpg", citation(grant["id"]), "VoiceForge@2.1"
+        )
+    response = studio.get(f"/v1/media/{media.id}/record")
+    assert response.status_code == 200, response.json
+    report = response.json
+    assert report["media"]["id"] == media.id
+    assert report["media"]["sha256"] is None
+    assert report["media"]["source_sha256"] == source_sha256
+    assert [cited["grant_id"] for cited in report["grants"]] == [grant["id"]]
+    page = studio.get(f"/v1/media/{media.id}/record?format=html")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert source_sha256 in text
+    assert "not kept (signed where it lives)" in text
+    assert "None" not in text
+    # `registry record`, and its printable page.
+    printed = CliRunner().invoke(main, ["record", media.id], env=_env(live_server, studio))
+    assert printed.exit_code == 0, printed.output
+    assert json.loads(printed.stdout) == report
+    out = work / "record.html"
+    written = CliRunner().invoke(
+        main, ["record", media.id, "--html", str(out)], env=_env(live_server, studio)
+    )
+    assert written.exit_code == 0, written.output
+    assert out.read_text(encoding="utf-8") == text
