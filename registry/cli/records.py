@@ -11,10 +11,12 @@ import click
 
 from registry.cli.pipeline import api_errors, server_options
 from registry.client import RegistryClient
-
-TRAINING_DATA = ("licensed", "public_domain", "opt_out_respected", "unknown")
-RISK_CLASSES = ("low", "medium", "high")
-KINDS = ("image", "audio", "video")
+from registry.generators.vocabulary import (
+    GENERATOR_STATES,
+    MEDIA_KINDS,
+    RISK_CLASSES,
+    TRAINING_DATA,
+)
 
 
 def _print(entry: dict[str, Any], as_json: bool) -> None:
@@ -54,7 +56,7 @@ def _facts_options(*, required: bool) -> Any:
             "--modality",
             "modalities",
             multiple=True,
-            type=click.Choice(KINDS),
+            type=click.Choice(MEDIA_KINDS),
             required=required,
             help="A kind of media it produces (repeatable)",
         ),
@@ -103,7 +105,7 @@ def update(generator_id: str, url: str, client_id: str, client_secret: str, **va
 
 
 @generators.command("list")
-@click.option("--state", type=click.Choice(["pending", "approved", "retired"]))
+@click.option("--state", type=click.Choice(GENERATOR_STATES))
 @click.option("--json", "as_json", is_flag=True)
 @server_options
 def list_(state: str | None, as_json: bool, url: str, client_id: str, client_secret: str) -> None:

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from registry.generators.vocabulary import (
+    MEDIA_KINDS,
+    GeneratorState,
+    MediaKind,
+    RiskClass,
+    TrainingData,
+)
 from registry.pagination import PageQuery
 
-TRAINING_DATA = ("licensed", "public_domain", "opt_out_respected", "unknown")
-RISK_CLASSES = ("low", "medium", "high")
-MEDIA_KINDS = ("image", "audio", "video")
-STATES = ("pending", "approved", "retired")
-
-TrainingData = Literal["licensed", "public_domain", "opt_out_respected", "unknown"]
-RiskClass = Literal["low", "medium", "high"]
-MediaKind = Literal["image", "audio", "video"]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Version = Annotated[str, Field(min_length=1, max_length=50)]
 Provider = Annotated[str, Field(min_length=1, max_length=200, description="Who makes the model")]
@@ -101,7 +100,7 @@ class GeneratorPublic(BaseModel):
     training_data_notes: str | None
     risk_class: RiskClass
     modalities: list[MediaKind]
-    state: Literal["pending", "approved", "retired"]
+    state: GeneratorState
     approved_by: str | None
     approved_at: datetime | None
     retired_at: datetime | None
@@ -116,7 +115,7 @@ class GeneratorList(BaseModel):
 
 
 class GeneratorListQuery(PageQuery):
-    state: Literal["pending", "approved", "retired"] | None = None
+    state: GeneratorState | None = None
 
 
 class GeneratorFacts(BaseModel):
