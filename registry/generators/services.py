@@ -16,7 +16,12 @@ from registry.audit.services import record_event
 from registry.db import utcnow
 from registry.generators import errors
 from registry.generators.models import GeneratorEntry
-from registry.generators.schemas import GeneratorCreate, GeneratorFacts, GeneratorUpdate
+from registry.generators.schemas import (
+    GeneratorCreate,
+    GeneratorFacts,
+    GeneratorPublic,
+    GeneratorUpdate,
+)
 from registry.ids import is_uuid
 from registry.pagination import Page, keyset_page, uuid_key
 from registry.webhooks.events import emit
@@ -45,14 +50,41 @@ def _announce(
     emit(session, entry.org_id, action, data)
 
 
-def _refuse_duplicate(
-    session: Session, *, org_id: str, name: str, version: str, other_than: str | None = None
-) -> None:
-    query = sa.select(col(GeneratorEntry.id)).where(
+def _named(
+    org_id: str, name: str | None, version: str | None
+) -> tuple[sa.ColumnElement[bool], ...]:
+    """The conditions of the organization's entry ``name`` ``version``."""
+    return (
         col(GeneratorEntry.org_id) == org_id,
         col(GeneratorEntry.name) == name,
         col(GeneratorEntry.version) == version,
     )
+
+
+def _entry_by_id(
+    session: Session,
+    *,
+    org_id: str,
+    generator_id: str,
+    for_update: bool | dict[str, bool] | None,
+) -> GeneratorEntry | None:
+    """The organization's entry ``generator_id``; None when there is none (a malformed id, or
+    another organization's entry). Read afresh when ``for_update`` locks it."""
+    if not is_uuid(generator_id):
+        return None
+    entry = session.get(
+        GeneratorEntry,
+        generator_id,
+        with_for_update=for_update,
+        populate_existing=bool(for_update),
+    )
+    return entry if entry is not None and entry.org_id == org_id else None
+
+
+def _refuse_duplicate(
+    session: Session, *, org_id: str, name: str, version: str, other_than: str | None = None
+) -> None:
+    query = sa.select(col(GeneratorEntry.id)).where(*_named(org_id, name, version))
     existing = session.scalars(query).first()
     if existing is not None and existing != other_than:
         raise errors.GeneratorExists(
@@ -94,15 +126,8 @@ def get_generator(
 ) -> GeneratorEntry:
     """The organization's generator; another organization's id is simply not found. With
     ``lock`` (a change) the row is read afresh and held until the transaction ends."""
-    entry = None
-    if is_uuid(generator_id):
-        entry = session.get(
-            GeneratorEntry,
-            generator_id,
-            with_for_update=lock,
-            populate_existing=lock,
-        )
-    if entry is None or entry.org_id != org_id:
+    entry = _entry_by_id(session, org_id=org_id, generator_id=generator_id, for_update=lock)
+    if entry is None:
         raise errors.GeneratorNotFound(f"no generator {generator_id}")
     return entry
 
@@ -213,25 +238,19 @@ def cited_generator(
     a retirement that commits while a file is signed is seen when the asset is recorded.
     """
     label = generator_id or f"{name}@{version}"
-    entry = None
     if generator_id is not None:
-        if is_uuid(generator_id):
-            entry = session.get(
-                GeneratorEntry,
-                generator_id,
-                with_for_update={"read": True} if lock else None,
-                populate_existing=lock,
-            )
-    else:
-        query = sa.select(GeneratorEntry).where(
-            col(GeneratorEntry.org_id) == org_id,
-            col(GeneratorEntry.name) == name,
-            col(GeneratorEntry.version) == version,
+        entry = _entry_by_id(
+            session,
+            org_id=org_id,
+            generator_id=generator_id,
+            for_update={"read": True} if lock else None,
         )
+    else:
+        query = sa.select(GeneratorEntry).where(*_named(org_id, name, version))
         if lock:
             query = query.with_for_update(read=True).execution_options(populate_existing=True)
         entry = session.scalars(query).first()
-    if entry is None or entry.org_id != org_id:
+    if entry is None:
         raise errors.CitedGeneratorUnknown(
             f"generator {label} is not in this organization's inventory", generator=label
         )
@@ -251,6 +270,11 @@ def cited_generator(
             media_kind=media_kind,
         )
     return entry
+
+
+def public_entry(entry: GeneratorEntry) -> GeneratorPublic:
+    """An entry as the API shows it to its organization (and a creation record keeps it)."""
+    return GeneratorPublic.model_validate(entry.model_dump())
 
 
 def public_facts(entry: GeneratorEntry) -> GeneratorFacts:

@@ -8,7 +8,6 @@ from registry.api import Rendered, operation
 from registry.auth.principal import Principal
 from registry.db import get_session
 from registry.generators import services
-from registry.generators.models import GeneratorEntry
 from registry.generators.schemas import (
     GeneratorApprove,
     GeneratorCreate,
@@ -27,10 +26,6 @@ READ_ERRORS = (401, 403, 404, 422)
 WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422)
 
 
-def _public(entry: GeneratorEntry) -> GeneratorPublic:
-    return GeneratorPublic.model_validate(entry.model_dump())
-
-
 @bp.post("/v1/generators")
 @operation(
     summary="Add a generator (an AI tool) to the organization's inventory (pending approval)",
@@ -45,7 +40,9 @@ def create_generator(principal: Principal, body: GeneratorCreate) -> Rendered:
     entry = services.create_generator(
         get_session(), org_id=principal.org_id, body=body, actor=principal.actor
     )
-    return Rendered(_public(entry), headers={"Location": f"/v1/generators/{entry.id}"})
+    return Rendered(
+        services.public_entry(entry), headers={"Location": f"/v1/generators/{entry.id}"}
+    )
 
 
 @bp.get("/v1/generators")
@@ -65,7 +62,9 @@ def list_generators(principal: Principal, query: GeneratorListQuery) -> Generato
         cursor=query.cursor,
         limit=query.limit,
     )
-    return GeneratorList(items=[_public(g) for g in page.items], next_cursor=page.next_cursor)
+    return GeneratorList(
+        items=[services.public_entry(g) for g in page.items], next_cursor=page.next_cursor
+    )
 
 
 @bp.get("/v1/generators/<generator_id>")
@@ -77,7 +76,7 @@ def list_generators(principal: Principal, query: GeneratorListQuery) -> Generato
     errors=READ_ERRORS,
 )
 def get_generator(principal: Principal, generator_id: str) -> GeneratorPublic:
-    return _public(
+    return services.public_entry(
         services.get_generator(get_session(), org_id=principal.org_id, generator_id=generator_id)
     )
 
@@ -101,7 +100,7 @@ def update_generator(
         body=body,
         actor=principal.actor,
     )
-    return _public(entry)
+    return services.public_entry(entry)
 
 
 @bp.post("/v1/generators/<generator_id>/approve")
@@ -123,7 +122,7 @@ def approve_generator(
         actor=principal.actor,
         approver=body.approver,
     )
-    return _public(entry)
+    return services.public_entry(entry)
 
 
 @bp.post("/v1/generators/<generator_id>/retire")
@@ -145,4 +144,4 @@ def retire_generator(
         actor=principal.actor,
         reason=body.reason,
     )
-    return _public(entry)
+    return services.public_entry(entry)

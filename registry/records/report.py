@@ -11,7 +11,7 @@ from registry.consent.models import ConsentGrant
 from registry.consent.scope import status_now
 from registry.db import utcnow
 from registry.generators.models import GeneratorEntry
-from registry.generators.schemas import GeneratorPublic
+from registry.generators.services import public_entry
 from registry.media.services import get_media
 from registry.records.models import CreationRecord
 from registry.records.schemas import CreationReport, RecordGrant, RecordMedia, RecordPrompts
@@ -43,7 +43,7 @@ def creation_report(
     generator_now = None
     if record is not None:
         entry = session.get(GeneratorEntry, record.generator_id)
-        generator_now = GeneratorPublic.model_validate(entry.model_dump()) if entry else None
+        generator_now = public_entry(entry) if entry else None
     return CreationReport(
         media=RecordMedia.model_validate(asset.model_dump()),
         generator=record.generator if record else dict(asset.generator),

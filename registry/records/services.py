@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from registry.generators.models import GeneratorEntry
-from registry.generators.schemas import GeneratorPublic
+from registry.generators.services import public_entry
 from registry.records import prompts
 from registry.records.models import CreationRecord
 from registry.records.schemas import CreationInput
@@ -36,7 +36,7 @@ def prompt_digest(text: str) -> str:
 
 def snapshot(entry: GeneratorEntry) -> dict[str, Any]:
     """The inventory entry as it stands (what the record keeps of the tool)."""
-    return GeneratorPublic.model_validate(entry.model_dump()).model_dump(mode="json")
+    return public_entry(entry).model_dump(mode="json")
 
 
 def prepare(
