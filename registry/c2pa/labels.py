@@ -31,3 +31,5 @@ WATERMARKED_ACTION = "c2pa.watermarked"
 IPTC_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 # Augmentation or correction by people with non-generative tools (the people's actions).
 HUMAN_EDITS = "humanEdits"
+# The action each human contribution is recorded as (``records.manifest``).
+EDITED_ACTION = "c2pa.edited"

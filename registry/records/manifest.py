@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from registry.c2pa.labels import CREATION_LABEL, HUMAN_EDITS, IPTC_SOURCE_TYPE
-
-HUMAN_ACTION = "c2pa.edited"
+from registry.c2pa.labels import CREATION_LABEL, EDITED_ACTION, HUMAN_EDITS, IPTC_SOURCE_TYPE
 
 
 def describe(contribution: dict[str, Any]) -> str:
@@ -24,7 +22,7 @@ def describe(contribution: dict[str, Any]) -> str:
 def human_actions(human: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
-            "action": HUMAN_ACTION,
+            "action": EDITED_ACTION,
             "digitalSourceType": IPTC_SOURCE_TYPE + HUMAN_EDITS,
             "description": describe(contribution),
         }

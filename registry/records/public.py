@@ -54,9 +54,9 @@ def from_record(session: Session, asset_id: str) -> CreationDisclosure | None:
     record = session.get(CreationRecord, asset_id)
     if record is None:
         return None
-    public = set(GeneratorFacts.model_fields)
-    generator = {k: v for k, v in record.generator.items() if k in public and v is not None}
-    return _disclosure("registry", generator, record.human)
+    # GeneratorFacts keeps only the public facts of the snapshot (risk class, approver and
+    # state are dropped).
+    return _disclosure("registry", record.generator, record.human)
 
 
 def creation_disclosure(
