@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from registry.consent.models import ConsentGrant
 from registry.consent.scope import status_now
@@ -24,9 +26,12 @@ def creation_report(
     now = now or utcnow()
     asset = get_media(session, org_id=org_id, media_id=media_id)
     record = session.get(CreationRecord, asset.id)
+    ids = {use["grant_id"] for use in asset.grant_uses}
+    query = sa.select(ConsentGrant).where(col(ConsentGrant.id).in_(ids))
+    cited = {grant.id: grant for grant in session.scalars(query)} if ids else {}
     grants = []
     for use in asset.grant_uses:
-        grant = session.get(ConsentGrant, use["grant_id"])
+        grant = cited.get(use["grant_id"])
         grants.append(
             RecordGrant(
                 grant_id=use["grant_id"],
