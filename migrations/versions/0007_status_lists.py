@@ -3,7 +3,7 @@
 Grants issued before this revision keep tokens without a ``status`` claim and get no entry.
 
 Revision ID: 0007
-Revises: 0006 (provenance index)
+Revises: 0006 (manifest stores)
 Create Date: 2026-12-01
 """
 

@@ -3,7 +3,7 @@ declarations (do_not_train, do_not_synthesize); grants gain confirmed_at and roo
 status pending_confirmation.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009 (signing sessions)
 Create Date: 2026-12-01
 """
 

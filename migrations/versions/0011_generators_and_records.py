@@ -1,9 +1,9 @@
 """Generator inventory and creation records (issue #16): the AI tools an organization has
 approved, and per signed work its generator, prompt digests (text only encrypted), inputs
-and the people"s contributions.
+and the people's contributions.
 
 Revision ID: 0011
-Revises: 0008 (webhooks, watches, takedowns)
+Revises: 0010 (the portal)
 Create Date: 2026-12-01
 """
 
