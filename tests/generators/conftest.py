@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.media.conftest import blobs, spool_dir
+from tests.media.conftest import blobs, snapshot, spool_dir
 
-__all__ = ["blobs", "spool_dir"]
+__all__ = ["blobs", "snapshot", "spool_dir"]

@@ -19,26 +19,6 @@ from tests.media.conftest import metadata, sign_upload
 from tests.media.test_sign_race import PAUSE_SECONDS, PausingStorage, _in_thread
 
 
-@pytest.fixture
-def unchanged(
-    counts: Callable[[], dict[str, int]], blobs: Callable[[], list[str]], spool_dir: Path
-) -> Callable[[], Callable[[], None]]:
-    """``check = unchanged()`` before a refused sign; ``check()``: no row (asset, record,
-    audit or outbox event), no blob, no temporary file."""
-
-    def take() -> Callable[[], None]:
-        rows, stored = counts(), blobs()
-
-        def check() -> None:
-            assert counts() == rows
-            assert blobs() == stored
-            assert not spool_dir.exists() or list(spool_dir.iterdir()) == []
-
-        return check
-
-    return take
-
-
 def _sign(studio: Studio, work: Path, grant_id: str, **generator: Any):  # type: ignore[no-untyped-def]
     meta = metadata(grant_id)
     del meta["generator"]
@@ -54,10 +34,10 @@ def test_an_approved_generator_cited_by_id_signs(studio: Studio, work: Path) -> 
 
 
 def test_an_unknown_generator_is_refused(
-    studio: Studio, work: Path, unchanged: Callable[[], Callable[[], None]]
+    studio: Studio, work: Path, snapshot: Callable[[], Callable[[], None]]
 ) -> None:
     grant = studio.grant()
-    check = unchanged()
+    check = snapshot()
     by_name = _sign(studio, work, grant["id"], generator={"name": "Nope", "version": "1"})
     assert assert_problem(by_name, 422, "generator-unknown")["generator"] == "Nope@1"
     by_id = _sign(studio, work, grant["id"], generator_id="0193a0b0-0000-7000-8000-000000000000")
@@ -70,12 +50,12 @@ def test_another_organizations_generator_is_unknown(
     studio: Studio,
     other_studio: Studio,
     work: Path,
-    unchanged: Callable[[], Callable[[], None]],
+    snapshot: Callable[[], Callable[[], None]],
 ) -> None:
     grant = studio.grant()
     theirs = create(other_studio, modalities=["audio"])
     other_studio.post(f"/v1/generators/{theirs['id']}/approve", json={})
-    check = unchanged()
+    check = snapshot()
     for cite in (
         {"generator_id": theirs["id"]},
         {"generator": {"name": "ImageForge", "version": "3.0"}},
@@ -85,11 +65,11 @@ def test_another_organizations_generator_is_unknown(
 
 
 def test_a_pending_generator_is_refused(
-    studio: Studio, work: Path, unchanged: Callable[[], Callable[[], None]]
+    studio: Studio, work: Path, snapshot: Callable[[], Callable[[], None]]
 ) -> None:
     grant = studio.grant()
     pending = create(studio, modalities=["audio"])
-    check = unchanged()
+    check = snapshot()
     body = assert_problem(
         _sign(studio, work, grant["id"], generator_id=pending["id"]), 422, "generator-not-approved"
     )
@@ -101,7 +81,7 @@ def test_a_pending_generator_is_refused(
     studio.client.patch(
         f"/v1/generators/{pending['id']}", json={"training_data": "unknown"}, headers=studio.headers
     )
-    check = unchanged()
+    check = snapshot()
     assert_problem(
         _sign(studio, work, grant["id"], generator_id=pending["id"]), 422, "generator-not-approved"
     )
@@ -109,11 +89,11 @@ def test_a_pending_generator_is_refused(
 
 
 def test_a_retired_generator_is_refused(
-    studio: Studio, work: Path, unchanged: Callable[[], Callable[[], None]]
+    studio: Studio, work: Path, snapshot: Callable[[], Callable[[], None]]
 ) -> None:
     grant = studio.grant()
     assert studio.post(f"/v1/generators/{studio.generator_id}/retire", json={}).status_code == 200
-    check = unchanged()
+    check = snapshot()
     for cite in (
         {"generator_id": studio.generator_id},
         {"generator": {"name": "VoiceForge", "version": "2.1"}},
@@ -123,12 +103,12 @@ def test_a_retired_generator_is_refused(
 
 
 def test_a_generator_that_does_not_produce_the_kind_is_refused(
-    studio: Studio, work: Path, unchanged: Callable[[], Callable[[], None]]
+    studio: Studio, work: Path, snapshot: Callable[[], Callable[[], None]]
 ) -> None:
     grant = studio.grant()
     images = create(studio, modalities=["image"])
     studio.post(f"/v1/generators/{images['id']}/approve", json={})
-    check = unchanged()
+    check = snapshot()
     body = assert_problem(
         _sign(studio, work, grant["id"], generator_id=images["id"]), 422, "generator-wrong-kind"
     )
@@ -147,11 +127,11 @@ def test_a_generator_that_does_not_produce_the_kind_is_refused(
 def test_exactly_one_of_generator_id_and_generator(
     studio: Studio,
     work: Path,
-    unchanged: Callable[[], Callable[[], None]],
+    snapshot: Callable[[], Callable[[], None]],
     cite: dict[str, Any],
 ) -> None:
     grant = studio.grant()
-    check = unchanged()
+    check = snapshot()
     assert_problem(_sign(studio, work, grant["id"], **cite), 422, "validation-error")
     check()
 

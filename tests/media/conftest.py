@@ -50,6 +50,26 @@ def spool_dir(settings: Settings) -> Path:
     return settings.data_dir / "spool"
 
 
+@pytest.fixture
+def snapshot(
+    counts: Callable[[], dict[str, int]], blobs: Callable[[], list[str]], spool_dir: Path
+) -> Callable[[], Callable[[], None]]:
+    """``check = snapshot()`` before a refused request; ``check()`` proves nothing was left:
+    no row, no blob and no temporary file."""
+
+    def take() -> Callable[[], None]:
+        before_rows, before_blobs = counts(), blobs()
+
+        def check() -> None:
+            assert counts() == before_rows
+            assert blobs() == before_blobs
+            assert not spool_dir.exists() or list(spool_dir.iterdir()) == []
+
+        return check
+
+    return take
+
+
 def metadata(grant_id: str, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "grants": [

@@ -17,26 +17,6 @@ from tests.media import assets
 from tests.media.conftest import metadata, sign_upload
 
 
-@pytest.fixture
-def snapshot(
-    counts: Callable[[], dict[str, int]], blobs: Callable[[], list[str]], spool_dir: Path
-) -> Callable[[], Callable[[], None]]:
-    """``check = snapshot()`` before a refused request; ``check()`` proves nothing was left:
-    no row, no blob and no temporary file."""
-
-    def take() -> Callable[[], None]:
-        before_rows, before_blobs = counts(), blobs()
-
-        def check() -> None:
-            assert counts() == before_rows
-            assert blobs() == before_blobs
-            assert not spool_dir.exists() or list(spool_dir.iterdir()) == []
-
-        return check
-
-    return take
-
-
 def _refused(response, status: int, slug: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
