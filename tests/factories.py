@@ -106,6 +106,14 @@ class Studio:
         self.headers = {"Authorization": f"Bearer {self.token}"}
         return self.token
 
+    def cli_env(self, url: str) -> dict[str, str]:
+        """The environment of `registry` commands run as this studio against ``url``."""
+        return {
+            "REGISTRY_URL": url,
+            "REGISTRY_CLIENT_ID": self.client_id,
+            "REGISTRY_CLIENT_SECRET": self.client_secret,
+        }
+
     def post(self, path: str, json: Any = None, **kwargs: Any):  # type: ignore[no-untyped-def]
         headers = {**self.headers, **kwargs.pop("headers", {})}
         return self.client.post(path, json=json, headers=headers, **kwargs)

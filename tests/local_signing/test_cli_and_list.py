@@ -23,14 +23,6 @@ from tests.media.conftest import metadata, sign_upload
 from tests.verification.conftest import verify
 
 
-def _env(live_server: str, studio: Studio) -> dict[str, str]:
-    return {
-        "REGISTRY_URL": live_server,
-        "REGISTRY_CLIENT_ID": studio.client_id,
-        "REGISTRY_CLIENT_SECRET": studio.client_secret,
-    }
-
-
 def _cli_args(grant_id: str, *extra: str) -> list[str]:
     return [
         "--grant", grant_id, "--modality", "voice", "--purpose", "advertising",
@@ -45,7 +37,7 @@ def test_cli_signs_locally(
     result = CliRunner().invoke(
         main,
         ["sign", str(source), "--local", "--fingerprint", *_cli_args(grant["id"])],
-        env=_env(live_server, studio),
+        env=studio.cli_env(live_server),
     )
     assert result.exit_code == 0, result.output
     out = source.with_name(f"{source.stem}.signed{source.suffix}")
@@ -70,7 +62,7 @@ def test_cli_reports_a_refusal_and_writes_nothing(
     result = CliRunner().invoke(
         main,
         ["sign", str(source), "--local", "--out", str(out), *_cli_args(grant["id"])],
-        env=_env(live_server, studio),
+        env=studio.cli_env(live_server),
     )
     assert result.exit_code == 1
     assert "revoked" in result.output
@@ -144,7 +136,7 @@ def test_cli_local_options_need_local(
 ) -> None:
     source = assets.make_jpeg(work)
     result = CliRunner().invoke(
-        main, ["sign", str(source), *flag, *_cli_args(grant["id"])], env=_env(live_server, studio)
+        main, ["sign", str(source), *flag, *_cli_args(grant["id"])], env=studio.cli_env(live_server)
     )
     assert result.exit_code == 2
     assert "go with --local" in result.output
@@ -174,12 +166,12 @@ def test_the_record_of_a_locally_signed_work(
     assert "not kept (signed where it lives)" in text
     assert "None" not in text
     # `registry record`, and its printable page.
-    printed = CliRunner().invoke(main, ["record", media.id], env=_env(live_server, studio))
+    printed = CliRunner().invoke(main, ["record", media.id], env=studio.cli_env(live_server))
     assert printed.exit_code == 0, printed.output
     assert json.loads(printed.stdout) == report
     out = work / "record.html"
     written = CliRunner().invoke(
-        main, ["record", media.id, "--html", str(out)], env=_env(live_server, studio)
+        main, ["record", media.id, "--html", str(out)], env=studio.cli_env(live_server)
     )
     assert written.exit_code == 0, written.output
     assert out.read_text(encoding="utf-8") == text

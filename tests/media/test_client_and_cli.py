@@ -69,14 +69,6 @@ def test_client_reports_bad_credentials_and_unreachable_servers(
         registry.access_token()
 
 
-def _env(live_server: str, studio: Studio) -> dict[str, str]:
-    return {
-        "REGISTRY_URL": live_server,
-        "REGISTRY_CLIENT_ID": studio.client_id,
-        "REGISTRY_CLIENT_SECRET": studio.client_secret,
-    }
-
-
 def test_cli_sign_writes_the_signed_file(live_server: str, studio: Studio, work: Path) -> None:
     grant = studio.grant(media_types=["image"])
     source, out = assets.make_png(work), work / "signed.png"
@@ -98,7 +90,7 @@ def test_cli_sign_writes_the_signed_file(live_server: str, studio: Studio, work:
             "--out",
             str(out),
         ],
-        env=_env(live_server, studio),
+        env=studio.cli_env(live_server),
     )
     assert result.exit_code == 0, result.output
     assert "signed: media" in result.output
@@ -124,7 +116,7 @@ def test_cli_sign_explains_a_refusal(live_server: str, studio: Studio, work: Pat
             "--generator",
             "VoiceForge@2.1",
         ],
-        env=_env(live_server, studio),
+        env=studio.cli_env(live_server),
     )
     assert result.exit_code == 1
     assert "outside a cited grant's scope" in result.output
@@ -150,7 +142,7 @@ def test_cli_sign_rejects_a_malformed_generator(
             "--generator",
             "no-version",
         ],
-        env=_env(live_server, studio),
+        env=studio.cli_env(live_server),
     )
     assert result.exit_code == 2
     assert "NAME@VERSION" in result.output

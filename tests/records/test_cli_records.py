@@ -18,12 +18,7 @@ from tests.media import assets
 
 
 def _run(live_server: str, studio: Studio, *args: str) -> Result:
-    env = {
-        "REGISTRY_URL": live_server,
-        "REGISTRY_CLIENT_ID": studio.client_id,
-        "REGISTRY_CLIENT_SECRET": studio.client_secret,
-    }
-    return CliRunner().invoke(main, list(args), env=env)
+    return CliRunner().invoke(main, list(args), env=studio.cli_env(live_server))
 
 
 def test_the_inventory_from_the_command_line(live_server: str, studio: Studio) -> None:

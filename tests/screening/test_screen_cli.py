@@ -43,8 +43,7 @@ def test_cli_json_output_and_the_owners_view(
     code, output = _run(live_server, str(registered.path), "--json")
     assert code == 1
     assert json.loads(output)["asset"] is None
-    env = {"REGISTRY_CLIENT_ID": studio.client_id, "REGISTRY_CLIENT_SECRET": studio.client_secret}
-    code, output = _run(live_server, str(registered.path), env=env)
+    code, output = _run(live_server, str(registered.path), env=studio.cli_env(live_server))
     assert code == 1
     assert f"asset {registered.asset['id']}" in output
     assert f"grant {registered.grant['id']}: active" in output
