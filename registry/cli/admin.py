@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Iterator
@@ -44,9 +45,17 @@ def _emit(data: dict[str, str], as_json: bool) -> None:
             click.echo(f"{key}: {value}")
 
 
-_PIPELINE_COMMANDS = frozenset({"sign", "verify", "screen"})  # defined in registry.cli.pipeline
-_WORKER_COMMANDS = frozenset({"worker", "webhooks"})  # defined in registry.cli.worker
-_RECORDS_COMMANDS = frozenset({"generators", "record"})  # defined in registry.cli.records
+# The commands defined in other modules of registry.cli, by module: pipeline (httpx, rich),
+# worker, records.
+_LAZY_COMMANDS = {
+    "sign": "pipeline",
+    "verify": "pipeline",
+    "screen": "pipeline",
+    "worker": "worker",
+    "webhooks": "worker",
+    "generators": "records",
+    "record": "records",
+}
 
 
 class _RegistryGroup(click.Group):
@@ -54,30 +63,12 @@ class _RegistryGroup(click.Group):
     they are used."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(
-            [
-                *super().list_commands(ctx),
-                *_PIPELINE_COMMANDS,
-                *_WORKER_COMMANDS,
-                *_RECORDS_COMMANDS,
-            ]
-        )
+        return sorted([*super().list_commands(ctx), *_LAZY_COMMANDS])
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in _PIPELINE_COMMANDS:
-            from registry.cli import pipeline
-
-            command: click.Command = getattr(pipeline, cmd_name)
-            return command
-        if cmd_name in _WORKER_COMMANDS:
-            from registry.cli import worker
-
-            command = getattr(worker, cmd_name)
-            return command
-        if cmd_name in _RECORDS_COMMANDS:
-            from registry.cli import records
-
-            command = getattr(records, cmd_name)
+        if cmd_name in _LAZY_COMMANDS:
+            module = importlib.import_module(f"registry.cli.{_LAZY_COMMANDS[cmd_name]}")
+            command: click.Command = getattr(module, cmd_name)
             return command
         return super().get_command(ctx, cmd_name)
 
