@@ -59,7 +59,7 @@ class Signing:
     thumbnails: bool
     presign_seconds: int  # how long a download URL of the store stays valid
     watermark_secret: bytes  # keys the images' invisible watermarks (watermark_key)
-    prompt_key: bytes = b""  # encrypts prompt text a studio asks to keep (records.prompts)
+    prompt_key: bytes  # encrypts prompt text a studio asks to keep (records.prompts)
 
 
 @dataclass(frozen=True)
