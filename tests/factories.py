@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from registry.auth.services import SCOPES, create_client, create_organization
+from registry.client import RegistryClient
 from registry.db import utcnow
 from registry.errors import PROBLEM_CONTENT_TYPE, problem_type
 from registry.generators.models import GeneratorEntry
@@ -105,6 +106,10 @@ class Studio:
         self.token = response.json["access_token"]
         self.headers = {"Authorization": f"Bearer {self.token}"}
         return self.token
+
+    def registry_client(self, url: str) -> RegistryClient:
+        """The Python client, as this studio, against the server at ``url``."""
+        return RegistryClient(url, self.client_id, self.client_secret)
 
     def cli_env(self, url: str) -> dict[str, str]:
         """The environment of `registry` commands run as this studio against ``url``."""

@@ -29,6 +29,7 @@ from registry.client import (
     parse_generator,
     parse_human,
 )
+from registry.records.prompts import digest as prompt_digest
 from registry.records.vocabulary import HUMAN_ACTIONS
 
 console = Console(stderr=True)
@@ -286,7 +287,7 @@ def _creation(
     if prompts and keep:
         creation["prompts"], creation["keep_prompt_text"] = list(prompts), True
     elif prompts:
-        creation["prompt_sha256"] = [hashlib.sha256(p.encode()).hexdigest() for p in prompts]
+        creation["prompt_sha256"] = [prompt_digest(p) for p in prompts]
     if inputs:
         creation["inputs"] = [{"sha256": _file_sha256(p), "label": p.name} for p in inputs]
     return creation or None

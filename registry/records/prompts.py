@@ -1,9 +1,11 @@
-"""Prompt text kept at a studio's request: AES-256-GCM under a key derived from
+"""Prompts: their digest (what a creation record keeps; the client computes the same), and
+the text kept at a studio's request: AES-256-GCM under a key derived from
 ``REGISTRY_PROMPT_SECRET``, bound to its asset (the asset id is the associated data, so a
 ciphertext copied to another record does not open)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 
@@ -13,6 +15,11 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 VERSION = b"\x01"
 NONCE_BYTES = 12
+
+
+def digest(text: str) -> str:
+    """SHA-256 of a prompt's UTF-8 text, as given (no normalization)."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def prompt_key(secret: bytes) -> bytes:

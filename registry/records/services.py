@@ -3,7 +3,6 @@ with its asset (``media.services``)."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,11 +28,6 @@ class PreparedRecord:
     human: list[dict[str, Any]] = field(default_factory=list)
 
 
-def prompt_digest(text: str) -> str:
-    """SHA-256 of a prompt's UTF-8 text, as given (no normalization)."""
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def snapshot(entry: GeneratorEntry) -> dict[str, Any]:
     """The inventory entry as it stands (what the record keeps of the tool)."""
     return public_entry(entry).model_dump(mode="json")
@@ -43,7 +37,7 @@ def prepare(
     entry: GeneratorEntry, creation: CreationInput | None, *, asset_id: str, prompt_key: bytes
 ) -> PreparedRecord:
     creation = creation or CreationInput()
-    digests = [prompt_digest(p) for p in creation.prompts] + list(creation.prompt_sha256)
+    digests = [prompts.digest(p) for p in creation.prompts] + list(creation.prompt_sha256)
     sealed = (
         prompts.seal(prompt_key, asset_id, list(creation.prompts))
         if creation.keep_prompt_text

@@ -13,7 +13,7 @@ import cbor2
 import pytest
 
 from registry.c2pa import jumbf
-from registry.client import GrantCitation, RegistryClient
+from registry.client import GrantCitation
 from registry.intake.sniff import sniff
 from registry.local_signing.pipeline import SigningRefused, file_facts, sign_file_locally
 from tests.factories import Studio
@@ -153,10 +153,6 @@ def post_signature(studio: Studio, session_id: str, data: bytes, **extra: Any): 
 
 def citation(grant_id: str) -> list[GrantCitation]:
     return [GrantCitation(grant_id, ("voice",), "advertising", "US")]
-
-
-def registry_client(live_server: str, studio: Studio) -> RegistryClient:
-    return RegistryClient(live_server, studio.client_id, studio.client_secret)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from registry.cli import main
 from registry.media.reconcile import reconcile_storage
 from registry.state import state_of
 from tests.factories import Studio, assert_problem
-from tests.local_signing.conftest import capture, citation, post_signature, registry_client
+from tests.local_signing.conftest import capture, citation, post_signature
 from tests.media import assets
 from tests.media.conftest import metadata, sign_upload
 from tests.verification.conftest import verify
@@ -74,7 +74,7 @@ def test_media_list_pages_and_filters(
 ) -> None:
     other_grant = studio.grant(media_types=["image", "audio", "video"])
     uploaded = sign_upload(studio, assets.make_wav(work), metadata(grant["id"])).json
-    with registry_client(live_server, studio) as registry:
+    with studio.registry_client(live_server) as registry:
         local = registry.sign_local(
             assets.make_jpeg(work), work / "a.jpg", citation(other_grant["id"]), "VoiceForge@2.1"
         )
@@ -148,7 +148,7 @@ def test_the_record_of_a_locally_signed_work(
 ) -> None:
     source = assets.make_jpeg(work)
     source_sha256 = hashlib.sha256(source.read_bytes()).hexdigest()
-    with registry_client(live_server, studio) as registry:
+    with studio.registry_client(live_server) as registry:
         media = registry.sign_local(
             source, work / "signed.jpg", citation(grant["id"]), "VoiceForge@2.1"
         )

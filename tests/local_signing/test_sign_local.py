@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from registry.client import RegistryApiError
 from registry.errors import problem_type
 from tests.factories import Studio
-from tests.local_signing.conftest import citation, registry_client
+from tests.local_signing.conftest import citation
 from tests.media import assets
 from tests.verification.conftest import checks_of, verify
 
@@ -39,7 +39,7 @@ def test_a_file_signed_locally_verifies_pass(
     source = _fixture(kind, work)
     out = work / f"signed-{source.name}"
     seen: list[tuple[int, int]] = []
-    with registry_client(live_server, studio) as registry:
+    with studio.registry_client(live_server) as registry:
         media = registry.sign_local(
             source,
             out,
@@ -71,7 +71,7 @@ def test_revoking_the_grant_fails_the_locally_signed_file(
 ) -> None:
     source = assets.make_jpeg(work)
     out = work / "signed.jpg"
-    with registry_client(live_server, studio) as registry:
+    with studio.registry_client(live_server) as registry:
         registry.sign_local(source, out, citation(grant["id"]), "VoiceForge@2.1")
     assert verify(client, out).json["verdict"] == "pass"
     revoked = studio.post(f"/v1/grants/{grant['id']}/revoke", json={"reason": "withdrawn"})
@@ -92,7 +92,7 @@ def test_a_refused_session_writes_no_file(
     before = counts()
     out = work / "signed.jpg"
     with (
-        registry_client(live_server, studio) as registry,
+        studio.registry_client(live_server) as registry,
         pytest.raises(RegistryApiError) as caught,
     ):
         registry.sign_local(assets.make_jpeg(work), out, citation(grant["id"]), "VoiceForge@2.1")

@@ -15,15 +15,11 @@ from tests.factories import Studio
 from tests.media import assets
 
 
-def _client(live_server: str, studio: Studio) -> RegistryClient:
-    return RegistryClient(live_server, studio.client_id, studio.client_secret)
-
-
 def test_client_signs_and_downloads(live_server: str, studio: Studio, work: Path) -> None:
     grant = studio.grant()
     source = assets.make_wav(work, seconds=3)
     seen: list[tuple[int, int]] = []
-    with _client(live_server, studio) as registry:
+    with studio.registry_client(live_server) as registry:
         asset = registry.sign_media(
             source,
             [GrantCitation(grant["id"], ("voice",), "advertising", "US")],
@@ -42,7 +38,7 @@ def test_client_raises_the_problem_of_a_refusal(
 ) -> None:
     grant = studio.grant()
     studio.post(f"/v1/grants/{grant['id']}/revoke", json={"reason": "withdrawn"})
-    with _client(live_server, studio) as registry, pytest.raises(RegistryApiError) as caught:
+    with studio.registry_client(live_server) as registry, pytest.raises(RegistryApiError) as caught:
         registry.sign_media(
             assets.make_wav(work),
             [GrantCitation(grant["id"], ("voice",), "advertising", "US")],

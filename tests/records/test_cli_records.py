@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 from flask.testing import FlaskClient
 
 from registry.cli import main
-from registry.client import RegistryClient, parse_human
+from registry.client import parse_human
 from registry.settings import Settings
 from tests.factories import Studio
 from tests.media import assets
@@ -119,7 +119,7 @@ def test_sign_with_a_generator_id_and_human_contributions(
     assert printed.exit_code == 0, printed.output
     assert "chose the third take" in page.read_text()
 
-    with RegistryClient(live_server, studio.client_id, studio.client_secret) as registry:
+    with studio.registry_client(live_server) as registry:
         assert registry.media_record(media_id) == report
         registry.download(media_id, work / "signed.wav")
     verified = _run(live_server, studio, "verify", str(work / "signed.wav"))

@@ -62,6 +62,6 @@ def test_client_screen_media(live_server: str, studio: Studio, registered: Regis
     with RegistryClient(live_server) as anonymous:
         result = anonymous.screen_media(registered.path)
     assert (result["registered"], result["consent"], result["asset"]) == (True, "in_force", None)
-    with RegistryClient(live_server, studio.client_id, studio.client_secret) as registry:
+    with studio.registry_client(live_server) as registry:
         own = registry.screen_media(registered.path)
     assert own["asset"]["id"] == registered.asset["id"]

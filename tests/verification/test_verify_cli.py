@@ -50,6 +50,6 @@ def test_client_verify_media_with_and_without_credentials(
 ) -> None:
     with RegistryClient(live_server) as anonymous:
         assert anonymous.verify_media(signed_jpeg.path)["verdict"] == "pass"
-    with RegistryClient(live_server, studio.client_id, studio.client_secret) as registry:
+    with studio.registry_client(live_server) as registry:
         result = registry.verify_media(signed_jpeg.path)
     assert result["grants"][0]["grant_id"] == signed_jpeg.grant["id"]
