@@ -193,17 +193,21 @@ def suspend_grant(
     session: Session, *, org_id: str, grant_id: str, reason: str, actor: str
 ) -> ConsentGrant:
     """Pause an active grant (e.g. while a dispute is looked at): no new use until resumed."""
-    return _pause(session, org_id, grant_id, ("active",), "suspended", "suspended", reason, actor)
+    return _set_status(
+        session, org_id, grant_id, ("active",), "suspended", "suspended", reason, actor
+    )
 
 
 def resume_grant(
     session: Session, *, org_id: str, grant_id: str, reason: str, actor: str
 ) -> ConsentGrant:
     """Lift a suspension: the grant is active again."""
-    return _pause(session, org_id, grant_id, ("suspended",), "active", "resumed", reason, actor)
+    return _set_status(
+        session, org_id, grant_id, ("suspended",), "active", "resumed", reason, actor
+    )
 
 
-def _pause(
+def _set_status(
     session: Session,
     org_id: str,
     grant_id: str,
@@ -213,6 +217,8 @@ def _pause(
     reason: str,
     actor: str,
 ) -> ConsentGrant:
+    """Move a grant from one of ``allowed_from`` to ``status`` (suspend, resume, decline):
+    its status-list entry follows, ``grant.<verb>`` is audited and announced."""
     now = utcnow()
     grant = _transition(
         session,
@@ -303,13 +309,12 @@ def confirm_grant(
             "description": f"confirmed by the subject in the portal at {grant.confirmed_at}",
         },
     ]
-    entry = status_entries.entry_of(session, grant)
+    entry = status_entries.mark(session, grant, now)
     if entry is not None:
         grant.token = signer.sign(
             grant, pseudonym=subject.pseudonymous_id, list_id=entry.list_id, idx=entry.idx
         )
         grant.token_sha256 = token_sha256(grant.token)
-    status_entries.mark(session, grant, now)
     _audit(
         session,
         grant,
@@ -326,20 +331,9 @@ def decline_grant(
     session: Session, *, org_id: str, grant_id: str, reason: str, actor: str
 ) -> ConsentGrant:
     """The person declines a pending grant: it never covers a use (final)."""
-    now = utcnow()
-    grant = _transition(
-        session,
-        org_id=org_id,
-        grant_id=grant_id,
-        allowed_from=(PENDING_CONFIRMATION,),
-        verb="declined",
-        now=now,
+    return _set_status(
+        session, org_id, grant_id, (PENDING_CONFIRMATION,), "declined", "declined", reason, actor
     )
-    grant.status = "declined"
-    status_entries.mark(session, grant, now)
-    _audit(session, grant, "grant.declined", actor, reason=reason)
-    announce.grant_changed(session, grant, "grant.declined", now=now)
-    return grant
 
 
 STATUS_QUERY = sa.select(

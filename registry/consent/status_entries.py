@@ -120,26 +120,20 @@ def allocate(session: Session, grant: ConsentGrant, *, size: int, now: datetime)
     return Allocation(status_list.id, idx)
 
 
-def mark(session: Session, grant: ConsentGrant, now: datetime | None = None) -> None:
-    """Make the grant's entry (if it has one) show its status now; call after each change."""
+def mark(
+    session: Session, grant: ConsentGrant, now: datetime | None = None
+) -> StatusListEntry | None:
+    """Make the grant's entry (if it has one) show its status now; call after each change.
+    Returns the entry (its list and index), or None for a grant issued before lists."""
     value = list_value(grant, now or utcnow())
     entry = session.scalars(
         sa.select(StatusListEntry).where(col(StatusListEntry.grant_id) == grant.id)
     ).first()
     if entry is None or entry.status == value:
-        return
+        return entry
     entry.status = value
     entry.changed_version = _bump(session, entry.list_id)
-
-
-def entry_of(session: Session, grant: ConsentGrant) -> Allocation | None:
-    """The grant's entry (its list and index), or None for a grant issued before lists."""
-    row = session.execute(
-        sa.select(col(StatusListEntry.list_id), col(StatusListEntry.idx)).where(
-            col(StatusListEntry.grant_id) == grant.id
-        )
-    ).first()
-    return Allocation(row[0], row[1]) if row else None
+    return entry
 
 
 def expire_due(
