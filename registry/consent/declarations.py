@@ -26,13 +26,15 @@ from registry.audit.services import record_event
 from registry.consent import errors
 from registry.consent.models import ConsentGrant, Subject
 from registry.consent.schemas import GrantTerms
-from registry.consent.vocabulary import DECLARATIONS, TRAINING_OPERATIONS
+from registry.consent.vocabulary import (
+    DECLARATIONS,
+    DO_NOT_SYNTHESIZE,
+    DO_NOT_TRAIN,
+    TRAINING_OPERATIONS,
+)
 from registry.db import UTCDateTime, utcnow
 from registry.ids import new_id
 from registry.webhooks.events import emit
-
-DO_NOT_TRAIN = "do_not_train"
-DO_NOT_SYNTHESIZE = "do_not_synthesize"
 
 
 class SubjectDeclaration(SQLModel, table=True):
@@ -80,23 +82,16 @@ def refuses_signing(declared: Collection[str], grant: ConsentGrant) -> bool:
     return DO_NOT_SYNTHESIZE in declared and grant.confirmed_at is None
 
 
-def declare(
-    session: Session,
-    subjects: Collection[Subject],
-    wanted: Collection[str],
-    *,
-    now: datetime | None = None,
-) -> dict[str, list[str]]:
+def declare(session: Session, subjects: Collection[Subject], wanted: Collection[str]) -> None:
     """Make ``wanted`` the declarations in force for each of ``subjects`` (one person's
     profiles). Each subject whose declarations change gets an audit event in its studio's
     chain (actor ``subject:<id>``: only the person declares) and a
-    ``subject.declarations_changed`` event; returns the changes by kind."""
+    ``subject.declarations_changed`` event."""
     unknown = set(wanted) - set(DECLARATIONS)
     if unknown:
         raise ValueError(f"unknown declarations {sorted(unknown)}")
-    now = now or utcnow()
+    now = utcnow()
     current = in_force(session, (s.id for s in subjects))
-    changes: dict[str, list[str]] = {"declared": [], "withdrawn": []}
     for subject in subjects:
         have = current.get(subject.id, set())
         added, removed = sorted(set(wanted) - have), sorted(have - set(wanted))
@@ -129,7 +124,4 @@ def declare(
             {"subject_id": subject.id, "pseudonymous_id": subject.pseudonymous_id, **payload},
             now=now,
         )
-        changes["declared"].extend(added)
-        changes["withdrawn"].extend(removed)
     session.flush()
-    return changes

@@ -32,7 +32,9 @@ GRANT_STATUSES = (
 )
 PENDING_CONFIRMATION = "pending_confirmation"
 # What a person may declare about themselves (registry/consent/declarations.py).
-DECLARATIONS = ("do_not_train", "do_not_synthesize")
+DO_NOT_TRAIN = "do_not_train"
+DO_NOT_SYNTHESIZE = "do_not_synthesize"
+DECLARATIONS = (DO_NOT_TRAIN, DO_NOT_SYNTHESIZE)
 ANY_TERRITORY = "*"
 
 

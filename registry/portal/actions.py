@@ -124,5 +124,5 @@ def effects(session: Session, person_id: str, wanted: set[str]) -> list[Effect]:
     return found
 
 
-def declare(session: Session, person_id: str, wanted: set[str]) -> dict[str, list[str]]:
-    return declarations.declare(session, accounts.profiles(session, person_id), wanted)
+def declare(session: Session, person_id: str, wanted: set[str]) -> None:
+    declarations.declare(session, accounts.profiles(session, person_id), wanted)
