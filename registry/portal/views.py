@@ -39,12 +39,7 @@ from registry.portal.models import Person
 from registry.portal.passkeys import base64url_to_bytes, bytes_to_base64url
 from registry.portal.setup import Portal
 from registry.state import app_state
-from registry.verification.consent_checks import (
-    cited_grants,
-    consent_check,
-    grant_finding,
-    recorded_claims,
-)
+from registry.verification.consent_checks import recorded_consent
 
 bp = Blueprint("portal", __name__, template_folder="templates")
 PERSON = "person"  # the session key of the signed-in account
@@ -357,16 +352,7 @@ def media(media_id: str) -> str:
     it now (from what signing recorded)."""
     db = get_session()
     asset, cited = accounts.person_media(db, _person(), media_id)
-    claims = recorded_claims(asset)
-    found = cited_grants(db, claims)
-    kind = asset.mime_type.split("/")[0]
-    findings = [
-        grant_finding(
-            claim, grants=found, media_kind=kind, now=utcnow(), signed_at=None, asset=asset
-        )
-        for claim in claims
-    ]
-    check = consent_check(findings, claimed=bool(claims), ai_generated=True)
+    check, _ = recorded_consent(db, asset, now=utcnow())
     return _render("media.html", asset=asset, cited=cited, check=check)
 
 

@@ -26,7 +26,7 @@ from sqlmodel import col
 
 from registry.c2pa.adapter import ManifestReport, read_manifest
 from registry.db import utcnow
-from registry.intake.sniff import BY_MIME_TYPE, sniff
+from registry.intake.sniff import sniff
 from registry.intake.spool import SpooledFile
 from registry.media.citations import by_hash
 from registry.media.models import MediaAsset
@@ -41,12 +41,7 @@ from registry.screening.schemas import (
     ScreenResult,
 )
 from registry.verification import checks
-from registry.verification.consent_checks import (
-    cited_grants,
-    consent_check,
-    grant_finding,
-    recorded_claims,
-)
+from registry.verification.consent_checks import recorded_consent
 from registry.verification.services import Verifier
 
 # The consent check's codes (verification.consent_checks) as the one word screening answers.
@@ -165,20 +160,7 @@ def _consent_now(
 ) -> tuple[ConsentNow, list[ScreenGrant]]:
     """The worst finding over the grants signing recorded for the asset, and each grant's
     status now."""
-    claims = recorded_claims(asset)
-    grants = cited_grants(session, claims)
-    findings = [
-        grant_finding(
-            claim,
-            grants=grants,
-            media_kind=BY_MIME_TYPE[asset.mime_type].kind,
-            now=now,
-            signed_at=asset.created_at,
-            asset=asset,
-        )
-        for claim in claims
-    ]
-    check = consent_check(findings, claimed=True, ai_generated=True)
+    check, findings = recorded_consent(session, asset, now=now)
     statuses = [
         ScreenGrant(grant_id=f.verdict.grant_id, status_now=f.verdict.status_now) for f in findings
     ]

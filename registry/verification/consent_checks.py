@@ -182,6 +182,27 @@ def consent_check(findings: list[ConsentFinding], *, claimed: bool, ai_generated
     return Check(check="consent", status=status, code=worst, message=_MESSAGES[worst])
 
 
+def recorded_consent(
+    session: Session, asset: MediaAsset, *, now: datetime
+) -> tuple[Check, list[ConsentFinding]]:
+    """The consent check of a registered asset now, from what signing recorded for it (its
+    grants, each judged by ``grant_finding``), and the finding of each grant."""
+    claims = recorded_claims(asset)
+    grants = cited_grants(session, claims)
+    findings = [
+        grant_finding(
+            claim,
+            grants=grants,
+            media_kind=asset.mime_type.split("/")[0],
+            now=now,
+            signed_at=asset.created_at,
+            asset=asset,
+        )
+        for claim in claims
+    ]
+    return consent_check(findings, claimed=bool(claims), ai_generated=True), findings
+
+
 def declaration_check(
     declared: Mapping[str, set[str]], grants: Mapping[str, ConsentGrant], *, training_code: str
 ) -> Check | None:
