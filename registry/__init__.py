@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry.auth import views as auth_views
     from registry.c2pa import budget
     from registry.consent import views as consent_views
+    from registry.consent.tokens import ConsentTokenSigner
     from registry.errors import ServiceUnavailable
     from registry.generators import views as generators_views
     from registry.intake.receiver import Intake
@@ -86,6 +87,14 @@ def create_app(settings: Settings | None = None) -> Flask:
             lock=settings.database_lock_timeout or None,
         ),
     )
+    status_lists = StatusListPublisher(
+        keyring=keyring,
+        issuer=settings.issuer,
+        base_url=settings.public_url,
+        size=settings.status_list_size,
+        ttl_seconds=settings.status_list_ttl_seconds,
+        validity_seconds=settings.status_list_validity_seconds,
+    )
     app.extensions[EXTENSION] = AppState(
         settings=settings,
         keyring=keyring,
@@ -118,14 +127,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         ),
         checkpoint_key=checkpoint_key,
         portal=Portal.build(settings),
-        status_lists=StatusListPublisher(
-            keyring=keyring,
-            issuer=settings.issuer,
-            base_url=settings.public_url,
-            size=settings.status_list_size,
-            ttl_seconds=settings.status_list_ttl_seconds,
-            validity_seconds=settings.status_list_validity_seconds,
-        ),
+        status_lists=status_lists,
+        consent_signer=ConsentTokenSigner(keyring, settings.issuer, status_lists),
         readiness=ops.Readiness(
             {
                 "the database": (database.ping, ServiceUnavailable),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, current_app
 
 if TYPE_CHECKING:
+    from registry.consent.tokens import ConsentTokenSigner
     from registry.db import Database
     from registry.intake.receiver import Intake
     from registry.keys.checkpoint_key import CheckpointKey
@@ -45,7 +46,8 @@ class AppState:
     anonymous_verify_cost: AnonymousVerifyCost  # bytes and c2pa time per address
     readiness: Readiness  # what /readyz checks, each within its deadline
     status_lists: StatusListPublisher  # the signed status lists of consent tokens
-    portal: Portal | None = None  # the person's portal: passkeys, its limits, the mailer
+    consent_signer: ConsentTokenSigner  # signs consent tokens (keyring, issuer, status lists)
+    portal: Portal  # the person's portal: passkeys, its limits, the mailer
     # Built on first request of /openapi.json (it walks every route once).
     openapi_document: dict[str, Any] | None = field(default=None, repr=False)
 

@@ -26,7 +26,6 @@ from registry.consent.schemas import (
     SubjectList,
     SubjectPublic,
 )
-from registry.consent.tokens import ConsentTokenSigner
 from registry.db import get_database, get_session, utcnow
 from registry.pagination import PageQuery
 from registry.state import app_state
@@ -34,11 +33,6 @@ from registry.state import app_state
 bp = Blueprint("consent", __name__)
 WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422)
 READ_ERRORS = (401, 403, 404, 422)
-
-
-def _signer() -> ConsentTokenSigner:
-    state = app_state()
-    return ConsentTokenSigner(state.keyring, state.settings.issuer, state.status_lists)
 
 
 def subject_public(subject: Subject) -> SubjectPublic:
@@ -120,7 +114,11 @@ def list_subjects(principal: Principal, query: PageQuery) -> SubjectList:
 )
 def issue_grant(principal: Principal, body: GrantCreate) -> Rendered:
     grant = services.issue_grant(
-        get_session(), org_id=principal.org_id, data=body, signer=_signer(), actor=principal.actor
+        get_session(),
+        org_id=principal.org_id,
+        data=body,
+        signer=app_state().consent_signer,
+        actor=principal.actor,
     )
     return Rendered(grant_public(grant), headers={"Location": f"/v1/grants/{grant.id}"})
 
@@ -224,7 +222,7 @@ def supersede_grant(principal: Principal, grant_id: str, body: GrantSupersede) -
         org_id=principal.org_id,
         grant_id=grant_id,
         data=body,
-        signer=_signer(),
+        signer=app_state().consent_signer,
         actor=principal.actor,
     )
     return Rendered(grant_public(grant), headers={"Location": f"/v1/grants/{grant.id}"})

@@ -27,8 +27,8 @@ from flask_wtf.csrf import generate_csrf, validate_csrf
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import ValidationError
 
+from registry.api import json_response
 from registry.consent.models import ConsentGrant
-from registry.consent.tokens import ConsentTokenSigner
 from registry.consent.vocabulary import DECLARATIONS, PENDING_CONFIRMATION
 from registry.db import commit_request, get_session, utcnow
 from registry.errors import PayloadTooLarge, RegistryError, ValidationFailed
@@ -37,7 +37,6 @@ from registry.portal import accounts, actions, invitations, plain_words
 from registry.portal.errors import CsrfRejected, NotSignedIn, PasskeyRejected
 from registry.portal.models import Person
 from registry.portal.passkeys import base64url_to_bytes, bytes_to_base64url
-from registry.portal.setup import Portal
 from registry.state import app_state
 from registry.verification.consent_checks import recorded_consent
 
@@ -46,12 +45,6 @@ PERSON = "person"  # the session key of the signed-in account
 EPOCH = "epoch"  # and the account's session epoch when they signed in
 MAX_REASON = 1000
 MAX_JSON_BYTES = 64 * 1024
-
-
-def _portal() -> Portal:
-    portal = app_state().portal
-    assert portal is not None  # noqa: S101 - create_app builds it
-    return portal
 
 
 def _address() -> str:
@@ -115,11 +108,6 @@ def _json_body() -> dict[str, Any]:
     return data
 
 
-def _signer() -> ConsentTokenSigner:
-    state = app_state()
-    return ConsentTokenSigner(state.keyring, state.settings.issuer, state.status_lists)
-
-
 def _no_store(view: Callable[..., Any]) -> Callable[..., Any]:
     """Personal pages are never cached."""
 
@@ -151,7 +139,7 @@ def signin() -> str:
 
 @bp.post("/portal/passkeys/signin/options")
 def signin_options() -> Response:
-    portal = _portal()
+    portal = app_state().portal
     portal.signin_limit.hit(_address())
     options, challenge = portal.relying_party.authentication_options()
     session["signin_challenge"] = bytes_to_base64url(challenge)
@@ -160,7 +148,7 @@ def signin_options() -> Response:
 
 @bp.post("/portal/passkeys/signin")
 def signin_finish() -> Response:
-    portal = _portal()
+    portal = app_state().portal
     portal.signin_limit.hit(_address())
     credential = _json_body()
     challenge = session.pop("signin_challenge", None)
@@ -180,7 +168,7 @@ def signin_finish() -> Response:
     person = db.get(Person, passkey.person_id)
     assert person is not None  # noqa: S101 - a foreign key
     _sign_in(person)
-    return _json({"redirect": url_for("portal.grants")})
+    return json_response({"redirect": url_for("portal.grants")})
 
 
 @bp.post("/portal/signout")
@@ -198,17 +186,13 @@ def signout() -> BaseResponse:
     return redirect(url_for("portal.signin"))
 
 
-def _json(data: dict[str, Any], status: int = 200) -> Response:
-    return Response(json.dumps(data), status=status, mimetype="application/json")
-
-
 # --- invitations and new accounts ------------------------------------------------------
 
 
 @bp.get("/portal/invitations/<secret>")
 @_no_store
 def invitation(secret: str) -> str:
-    _portal().invitation_limit.hit(_address())
+    app_state().portal.invitation_limit.hit(_address())
     db = get_session()
     found = invitations.open_invitation(db, secret)
     studio = accounts.studio_name(db, found.org_id)
@@ -218,7 +202,7 @@ def invitation(secret: str) -> str:
 @bp.post("/portal/invitations/<secret>/link")
 def link_invitation(secret: str) -> BaseResponse:
     """A signed-in person adds the invited profile to their account."""
-    _portal().invitation_limit.hit(_address())
+    app_state().portal.invitation_limit.hit(_address())
     person_id = _person()
     db = get_session()
     found = invitations.open_invitation(db, secret, lock=True)
@@ -228,7 +212,7 @@ def link_invitation(secret: str) -> BaseResponse:
 
 @bp.post("/portal/passkeys/register/options")
 def register_options() -> Response:
-    portal = _portal()
+    portal = app_state().portal
     portal.invitation_limit.hit(_address())
     secret = str(_json_body().get("invitation", ""))
     found = invitations.open_invitation(get_session(), secret)
@@ -246,7 +230,7 @@ def register_options() -> Response:
 
 @bp.post("/portal/passkeys/register")
 def register_finish() -> Response:
-    portal = _portal()
+    portal = app_state().portal
     portal.invitation_limit.hit(_address())
     body = _json_body()
     pending = session.pop("registration", None)
@@ -268,7 +252,7 @@ def register_finish() -> Response:
     invitations.redeem(db, found, person_id=person.id)
     commit_request()
     _sign_in(person)
-    return _json({"redirect": url_for("portal.grants")}, status=201)
+    return json_response({"redirect": url_for("portal.grants")}, status=201)
 
 
 # --- grants -----------------------------------------------------------------------------
@@ -319,7 +303,8 @@ def confirm(grant_id: str) -> BaseResponse:
     person_id = _person()
     db = get_session()
     pg = accounts.person_grant(db, person_id, grant_id)
-    return _after(actions.confirm(db, pg, person_id=person_id, signer=_signer()))
+    signer = app_state().consent_signer
+    return _after(actions.confirm(db, pg, person_id=person_id, signer=signer))
 
 
 @bp.post("/portal/grants/<grant_id>/decline")
