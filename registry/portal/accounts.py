@@ -1,12 +1,14 @@
 """A person's account: passkeys, the profiles (subjects) linked to it, and what it may see.
 
-Everything a person reads goes through ``person_grant`` or ``person_grants``: a grant whose
-subject is not one of their profiles is "not found", exactly like one that does not exist.
+Everything a person reads goes through ``person_grant`` or ``person_grants`` (given the
+person's ``profiles``): a grant whose subject is not one of their profiles is "not found",
+exactly like one that does not exist.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -93,9 +95,10 @@ def _studios(session: Session, org_ids: set[str]) -> dict[str, str]:
     return {org_id: name for org_id, name in rows}
 
 
-def person_grants(session: Session, person_id: str) -> list[PersonGrant]:
-    """Every grant naming one of the person's profiles, across studios, newest first."""
-    subjects = {s.id: s for s in profiles(session, person_id)}
+def person_grants(session: Session, mine: Sequence[Subject]) -> list[PersonGrant]:
+    """Every grant naming one of the person's profiles (``mine``, from ``profiles``), across
+    studios, newest first."""
+    subjects = {s.id: s for s in mine}
     if not subjects:
         return []
     grants = list(
@@ -121,9 +124,7 @@ def person_grant(session: Session, person_id: str, grant_id: str) -> PersonGrant
         ).first()
         subject = session.get(Subject, grant.subject_id) if linked else None
         if subject is not None:
-            return PersonGrant(
-                grant, subject, _studios(session, {grant.org_id}).get(grant.org_id, "")
-            )
+            return PersonGrant(grant, subject, studio_name(session, grant.org_id))
     raise PortalGrantNotFound(f"no grant {grant_id} among yours")
 
 
@@ -132,7 +133,7 @@ def person_media(
 ) -> tuple[MediaAsset, list[PersonGrant]]:
     """A media asset citing one of the person's grants, with those grants; else not found."""
     asset = session.get(MediaAsset, media_id) if is_uuid(media_id) else None
-    mine = {pg.grant.id: pg for pg in person_grants(session, person_id)}
+    mine = {pg.grant.id: pg for pg in person_grants(session, profiles(session, person_id))}
     cited = [mine[g] for g in (asset.grant_ids if asset else []) if g in mine]
     if asset is None or not cited:
         raise PortalGrantNotFound(f"no media {media_id} citing your grants")
@@ -144,9 +145,9 @@ def media_of(session: Session, grant: ConsentGrant) -> list[MediaAsset]:
     return citing_media(session, org_id=grant.org_id, grant_id=grant.id)
 
 
-def declared(session: Session, person_id: str) -> set[str]:
-    """The declarations in force for the person (the same on all their profiles)."""
-    found = declarations.in_force(session, (s.id for s in profiles(session, person_id)))
+def declared(session: Session, mine: Sequence[Subject]) -> set[str]:
+    """The declarations in force for the person (the same on all their profiles, ``mine``)."""
+    found = declarations.in_force(session, (s.id for s in mine))
     return set().union(*found.values()) if found else set()
 
 
@@ -154,7 +155,8 @@ def export(session: Session, person_id: str) -> dict[str, Any]:
     """Everything the registry holds about the person, as JSON-ready data."""
     person = session.get(Person, person_id)
     subjects = profiles(session, person_id)
-    grants = person_grants(session, person_id)
+    grants = person_grants(session, subjects)
+    names = _studios(session, {s.org_id for s in subjects})
     keys = session.scalars(sa.select(Passkey).where(col(Passkey.person_id) == person_id)).all()
     now = utcnow()
     return {
@@ -165,12 +167,12 @@ def export(session: Session, person_id: str) -> dict[str, Any]:
                 {"credential_id": k.credential_id, "created_at": k.created_at.isoformat()}
                 for k in keys
             ],
-            "declarations": sorted(declared(session, person_id)),
+            "declarations": sorted(declared(session, subjects)),
         },
         "profiles": [
             {
                 "subject_id": s.id,
-                "studio": _studios(session, {s.org_id}).get(s.org_id, ""),
+                "studio": names.get(s.org_id, ""),
                 "pseudonymous_id": s.pseudonymous_id,
                 "display_name": s.display_name,
                 "status": s.status,

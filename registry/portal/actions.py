@@ -5,12 +5,13 @@ profile the grant names, recorded in that studio's audit chain."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from registry.consent import declarations, services
-from registry.consent.models import ConsentGrant
+from registry.consent.models import ConsentGrant, Subject
 from registry.consent.schemas import GrantRevoke
 from registry.consent.tokens import ConsentTokenSigner
 from registry.consent.vocabulary import PENDING_CONFIRMATION, TRAINING_OPERATIONS
@@ -73,11 +74,13 @@ class Effect:
     grants: list[str]  # plain-words lines of the grants concerned
 
 
-def effects(session: Session, person_id: str, wanted: set[str]) -> list[Effect]:
-    """What making ``wanted`` the person's declarations would change (nothing is written)."""
-    have = accounts.declared(session, person_id)
+def effects(
+    session: Session, mine: Sequence[Subject], *, have: set[str], wanted: set[str]
+) -> list[Effect]:
+    """What making ``wanted`` the declarations of the person whose profiles are ``mine``
+    (``have``: theirs now, ``accounts.declared``) would change (nothing is written)."""
     now = utcnow()
-    grants = [pg for pg in accounts.person_grants(session, person_id)]
+    grants = accounts.person_grants(session, mine)
     live = [pg for pg in grants if pg.grant.effective_status(now) in ("active", "suspended")]
 
     def lines(items: list[PersonGrant]) -> list[str]:

@@ -263,14 +263,15 @@ def register_finish() -> Response:
 def grants() -> str:
     person_id = _person()
     db = get_session()
-    mine = accounts.person_grants(db, person_id)
+    profiles = accounts.profiles(db, person_id)
+    mine = accounts.person_grants(db, profiles)
     now = utcnow()
     return _render(
         "grants.html",
         grants=mine,
         now=now,
-        profiles=accounts.profiles(db, person_id),
-        declared=accounts.declared(db, person_id),
+        profiles=profiles,
+        declared=accounts.declared(db, profiles),
         pending=[pg for pg in mine if pg.grant.effective_status(now) == PENDING_CONFIRMATION],
     )
 
@@ -351,8 +352,8 @@ def _wanted() -> set[str]:
 @bp.get("/portal/declarations")
 @_no_store
 def declarations_page() -> str:
-    person_id = _person()
-    declared = accounts.declared(get_session(), person_id)
+    db = get_session()
+    declared = accounts.declared(db, accounts.profiles(db, _person()))
     return _render("declarations.html", declared=declared, wanted=None, effects=None)
 
 
@@ -362,8 +363,9 @@ def declarations_change() -> BaseResponse | str:
     db = get_session()
     wanted = _wanted()
     if request.form.get("action") != "save":
-        effects = actions.effects(db, person_id, wanted)
-        declared = accounts.declared(db, person_id)
+        profiles = accounts.profiles(db, person_id)
+        declared = accounts.declared(db, profiles)
+        effects = actions.effects(db, profiles, have=declared, wanted=wanted)
         return _render("declarations.html", declared=declared, wanted=wanted, effects=effects)
     actions.declare(db, person_id, wanted)
     return redirect(url_for("portal.declarations_page"), code=303)
