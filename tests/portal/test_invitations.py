@@ -4,7 +4,6 @@ link's rules (single use, expiry, unknown, another studio's subject)."""
 from __future__ import annotations
 
 import dataclasses
-import socket
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from email import message_from_bytes
@@ -21,6 +20,7 @@ from registry.portal.models import PersonProfile, SubjectInvitation
 from registry.settings import Settings
 from registry.state import state_of
 from tests.factories import Studio, assert_problem
+from tests.ops.conftest import free_port
 from tests.portal.conftest import csrf_token, invite, register, secret_of
 
 
@@ -33,16 +33,10 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield inbox, controller.port
     controller.stop()
@@ -85,7 +79,7 @@ def test_an_undeliverable_email_leaves_no_invitation(
 ) -> None:
     subject = studio.subject()
     before = counts()
-    state_of(app).portal = _mailer_on_port(app, port=_free_port())
+    state_of(app).portal = _mailer_on_port(app, port=free_port())
     response = studio.post(
         f"/v1/subjects/{subject['id']}/invitations", json={"email": "ada@example.org"}
     )
