@@ -196,7 +196,7 @@ def parse_body(model: type[BaseModel], *, form: bool = False) -> tuple[BaseModel
     if mimetype != JSON_MIMETYPE and not mimetype.endswith("+json"):
         accepted = f"{JSON_MIMETYPE} or {FORM_MIMETYPE}" if form else JSON_MIMETYPE
         raise UnsupportedMediaType(f"send the body as {accepted}", accepted=accepted)
-    data = _bounded_body(limit)
+    data = bounded_body(limit)
     try:
         raw = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -210,10 +210,13 @@ def parse_body(model: type[BaseModel], *, form: bool = False) -> tuple[BaseModel
         raise validation_problem(exc, "body") from exc
 
 
-def _bounded_body(limit: int) -> bytes:
-    """The body, of at most ``limit`` bytes: a longer one is refused once ``limit + 1`` bytes
-    have come, never read to its end (a chunked body announces no length to check first)."""
-    if request.content_length is not None:  # checked against the limit already
+def bounded_body(limit: int) -> bytes:
+    """The body, of at most ``limit`` bytes: a longer one is refused (413) by its
+    Content-Length before it is read or, as a chunked body announces no length to check
+    first, once ``limit + 1`` bytes have come, never read to its end."""
+    if request.content_length is not None:
+        if request.content_length > limit:
+            raise PayloadTooLarge(f"a JSON body may be at most {limit} bytes")
         return request.get_data(cache=True)
     data = bytearray()
     while chunk := request.stream.read(limit + 1 - len(data)):

@@ -27,11 +27,11 @@ from flask_wtf.csrf import generate_csrf, validate_csrf
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import ValidationError
 
-from registry.api import json_response
+from registry.api import bounded_body, json_response
 from registry.consent.models import ConsentGrant
 from registry.consent.vocabulary import DECLARATIONS, PENDING_CONFIRMATION
 from registry.db import commit_request, get_session, utcnow
-from registry.errors import PayloadTooLarge, RegistryError, ValidationFailed
+from registry.errors import RegistryError, ValidationFailed
 from registry.http_errors import problem_response
 from registry.portal import accounts, actions, invitations, plain_words
 from registry.portal.errors import CsrfRejected, NotSignedIn, PasskeyRejected
@@ -99,10 +99,13 @@ def _sign_in(person: Person) -> None:
 
 
 def _json_body() -> dict[str, Any]:
-    """A passkey call's JSON (a few kilobytes at most)."""
-    if (request.content_length or 0) > MAX_JSON_BYTES:
-        raise PayloadTooLarge(f"a passkey call's body may be at most {MAX_JSON_BYTES} bytes")
-    data = request.get_json(silent=True)
+    """A passkey call's JSON (a few kilobytes at most): a longer body, chunked or not, is
+    refused (413) before its end is read."""
+    body = bounded_body(MAX_JSON_BYTES)
+    try:
+        data = json.loads(body) if request.is_json else None
+    except ValueError:  # UnicodeDecodeError too
+        data = None
     if not isinstance(data, dict):
         raise ValidationFailed("send a JSON object")
     return data

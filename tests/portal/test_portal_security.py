@@ -5,6 +5,7 @@ person's revocation goes through the API's lifecycle (events, webhooks, status l
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 from collections.abc import Callable
 from typing import Any
@@ -227,6 +228,40 @@ def test_a_passkey_call_with_a_large_body_is_refused(app: Flask) -> None:
         headers={"X-CSRFToken": token, "Content-Type": "application/json"},
     )
     assert_problem(response, 413, "payload-too-large")
+
+
+def _chunked(client: Any, path: str, body: io.BytesIO, token: str) -> Any:
+    """POST ``body`` as gunicorn passes a chunked one: werkzeug knows no length."""
+    return client.post(
+        path,
+        input_stream=body,
+        headers={
+            "X-CSRFToken": token,
+            "Content-Type": "application/json",
+            "Transfer-Encoding": "chunked",
+        },
+        environ_overrides={"CONTENT_LENGTH": "", "wsgi.input_terminated": True},
+    )
+
+
+def test_a_chunked_passkey_call_over_the_limit_is_refused_before_its_end(
+    app: Flask, pending: dict[str, Any]
+) -> None:
+    client = app.test_client()
+    secret = secret_of(pending["invitation"]["url"])
+    token = csrf_token(client, f"/portal/invitations/{secret}")
+    big = b'{"id": "' + b"x" * (4 * 1024 * 1024) + b'"}'
+    body = io.BytesIO(big)
+
+    response = _chunked(client, "/portal/passkeys/signin", body, token)
+
+    assert_problem(response, 413, "payload-too-large")
+    assert body.tell() < len(big)  # refused once past the limit, not read to its end
+    # A chunked call within the limit is read and parsed as before.
+    small = json.dumps({"invitation": secret}).encode()
+    response = _chunked(client, "/portal/passkeys/register/options", io.BytesIO(small), token)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.json and response.json["challenge"]
 
 
 def test_signing_out_ends_every_copy_of_the_session(app: Flask, person: Person) -> None:
