@@ -16,7 +16,6 @@ from registry.cli import main
 from registry.consent.status_entries import expire_due
 from registry.settings import Settings
 from registry.state import state_of
-from tests.conftest import BACKENDS
 from tests.factories import Studio
 from tests.statuslist.helpers import served_status, token_reference
 
@@ -108,7 +107,8 @@ def test_expire_due_at_the_boundary_and_in_batches(studio: Studio, app: Flask) -
     assert {g.id for g in at_end + first + rest} == {g["id"] for g in grants}
 
 
-@pytest.mark.parametrize("database_url", [b for b in BACKENDS if b == "postgresql"], indirect=True)
+@pytest.mark.postgres  # deselected without REGISTRY_TEST_DATABASE_URL (tests/conftest.py)
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_workers_expiring_at_once_flip_each_grant_once(studio: Studio, app: Flask) -> None:
     subject = studio.subject()["id"]
     grants = [studio.grant(subject) for _ in range(4)]
