@@ -129,6 +129,11 @@ class BufferedLines(logging.Handler):
     most ``seconds`` (a timer thread of the process, started on the first line after a fork).
     """
 
+    # gunicorn's setup() drops the handlers it marks so (on a reload, SIGHUP, too): this one
+    # stands in for gunicorn's access handler, so it is dropped in its place, not kept beside
+    # the next one.
+    _gunicorn = True
+
     def __init__(self, target: logging.StreamHandler, *, batch: int = 256, seconds: float = 1.0):
         super().__init__()
         self.target = target
@@ -193,6 +198,8 @@ class GunicornLogger(_GunicornBaseLogger):
     """
 
     def setup(self, cfg: Any) -> None:
+        for handler in self._buffered():  # a reload: the base setup drops them
+            handler.flush()
         super().setup(cfg)
         self.log_format = os.environ.get(FORMAT_ENV, "json")
         configure(self.log_format, cfg.loglevel)
@@ -211,6 +218,25 @@ class GunicornLogger(_GunicornBaseLogger):
                     buffered.setFormatter(handler.formatter)
                     self.access_log.removeHandler(handler)
                     self.access_log.addHandler(buffered)
+
+    def reopen_files(self) -> None:
+        """SIGUSR1 (logrotate): also reopen the access log file a ``BufferedLines`` wraps,
+        once the lines it holds are written to the file they were meant for."""
+        super().reopen_files()
+        for handler in self._buffered():
+            handler.flush()
+            target = handler.target
+            if isinstance(target, logging.FileHandler):
+                target.acquire()
+                try:
+                    if target.stream:
+                        target.close()
+                        target.stream = target._open()
+                finally:
+                    target.release()
+
+    def _buffered(self) -> list[BufferedLines]:
+        return [h for h in self.access_log.handlers if isinstance(h, BufferedLines)]
 
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
         if self.log_format != "json":
