@@ -175,7 +175,8 @@ def verify_file(
     )
     asset, recovered_from = _known_asset(session, report, source.sha256)
     recovery: Recovery | None = None
-    broken = report.has_manifest and checks.integrity(report).status == "fail"
+    integrity = checks.integrity(report)  # not_applicable without a manifest
+    broken = integrity.status == "fail"
     if broken or (not report.has_manifest and recovered_from is None):
         recovery = recover_file(session, path=source.path, kind=media_format.kind, now=now)
         if recovery.matches and not report.has_manifest:
@@ -200,14 +201,20 @@ def verify_file(
         )
         for claim in claims or []
     ]
-    integrity = checks.integrity(report)
+    training = checks.training_mining(report)
+    declared = declaration_check(
+        declarations.in_force(session, {g.subject_id for g in grants.values()}),
+        grants,
+        training_code=training.code,
+    )
     results: list[Check] = [
         checks.manifest_present(report, recovered=recovered),
         integrity,
         checks.signer_trusted(report),
         checks.ai_label(report, known_generated=asset is not None, recovered=recovered),
-        checks.training_mining(report),
+        training,
         consent_check(findings, claimed=claims is not None, ai_generated=ai),
+        *([declared] if declared is not None else []),
         checks.regulatory_eu(ai=labelled),
         checks.regulatory_cn(report, ai=labelled),
         checks.regulatory_ca_sb942(report, ai=labelled),
@@ -215,14 +222,6 @@ def verify_file(
             report, tried=recovery is not None, method=recovery.method if recovery else None
         ),
     ]
-    training = next(c.code for c in results if c.check == "training_mining")
-    declared = declaration_check(
-        declarations.in_force(session, {g.subject_id for g in grants.values()}),
-        grants,
-        training_code=training,
-    )
-    if declared is not None:
-        results.insert(6, declared)  # after the consent check
     statuses = {c.status for c in results}
     verdict = "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
     sentence = summarize(verdict, results, summary, ai=ai)
