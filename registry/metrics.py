@@ -1,7 +1,7 @@
 """Prometheus metrics (``prometheus-client``): every series, declared once.
 
-This module holds the series and the decorators that feed them, and imports nothing from
-Flask or the rest of the registry, so that services, storage and the worker may count.
+This module holds the series and what feeds them, and imports nothing from Flask or the rest
+of the registry, so that services, storage and the worker may count.
 ``registry/metrics_http.py`` counts requests and serves ``/metrics``. Under gunicorn each
 worker is a process of its own: ``infra/gunicorn.conf.py`` points ``PROMETHEUS_MULTIPROC_DIR``
 at a directory before the workers start, every process writes its samples there, and a
@@ -13,7 +13,7 @@ What is counted, and where:
 
 - HTTP requests by method, route template and status, with a latency histogram
   (``metrics_http``'s hooks).
-- Signing and verification: durations and bytes by media type (decorators on
+- Signing and verification: durations and bytes by media type (``work_done``, called by
   ``media.services.sign_and_store`` and ``verification.services.verify_file``).
 - Refusals by problem type: wherever a problem is rendered (``registry/http_errors.py``).
 - Tokens issued (``auth.tokens.issue_access_token``, ``consent.tokens``), rate-limit refusals
@@ -97,37 +97,14 @@ def media_type_label(mime_type: str | None) -> str:
     return mime_type.split(";", 1)[0].strip().lower()
 
 
-def timed_signing(func: Callable[P, R]) -> Callable[P, R]:
-    """Decorates ``sign_and_store(plan, *, signing, source, workdir)``."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        started = time.perf_counter()
-        result = func(*args, **kwargs)
-        plan = args[0] if args else kwargs.get("plan")
-        media_format = getattr(plan, "media_format", None)
-        media_type = media_type_label(getattr(media_format, "mime_type", None))
-        SIGNING_SECONDS.labels(media_type).observe(time.perf_counter() - started)
-        source = kwargs.get("source")
-        SIGNING_BYTES.labels(media_type).inc(getattr(source, "size", 0))
-        return result
-
-    return wrapper
-
-
-def timed_verification(func: Callable[P, R]) -> Callable[P, R]:
-    """Decorates ``verify_file(session, *, verifier, source, ...)``: its result names the type."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        started = time.perf_counter()
-        result = func(*args, **kwargs)
-        media_type = media_type_label(getattr(result, "mime_type", None))
-        VERIFICATION_SECONDS.labels(media_type).observe(time.perf_counter() - started)
-        VERIFICATION_BYTES.labels(media_type).inc(getattr(kwargs.get("source"), "size", 0))
-        return result
-
-    return wrapper
+def work_done(
+    seconds: Histogram, bytes_: Counter, *, mime_type: str | None, size: int, started: float
+) -> None:
+    """One file signed or verified: the seconds since ``started`` (``time.perf_counter()``)
+    and its bytes, by media type (``sign_and_store`` and ``verify_file`` call it last)."""
+    media_type = media_type_label(mime_type)
+    seconds.labels(media_type).observe(time.perf_counter() - started)
+    bytes_.labels(media_type).inc(size)
 
 
 def counted_token(kind: str) -> Callable[[Callable[P, R]], Callable[P, R]]:

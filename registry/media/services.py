@@ -10,6 +10,7 @@ lock and writes the asset and its provenance codes (``provenance.index``).
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -35,7 +36,7 @@ from registry.media.errors import MediaNotFound
 from registry.media.manifest import ManifestFacts, build_manifest
 from registry.media.models import ManifestStore, MediaAsset
 from registry.media.schemas import MediaMetadata
-from registry.metrics import timed_signing
+from registry.metrics import SIGNING_BYTES, SIGNING_SECONDS, work_done
 from registry.pagination import Page, keyset_page, uuid_key
 from registry.provenance import index
 from registry.provenance.errors import UndecodableMedia
@@ -146,12 +147,12 @@ def plan_for_format(
     return SigningPlan(org_id, actor, metadata, media_format, uses, facts, record)
 
 
-@timed_signing
 def sign_and_store(
     plan: SigningPlan, *, signing: Signing, source: SpooledFile, workdir: Path
 ) -> StoredMedia:
     """Watermark (images) and fingerprint the content, embed and sign the manifest into a
     copy of it, and store that (no database). The manifest's hash covers the marked pixels."""
+    started = time.perf_counter()
     media_format = plan.media_format
     # Files built to keep a decoder busy are refused before any is given them (sign_file
     # checks its own input again: the marked copy).
@@ -187,6 +188,13 @@ def sign_and_store(
     key = media_key(signed.sha256, media_format.extension)
     signing.storage.put_file(key, dest, media_format.mime_type)
     dest.unlink(missing_ok=True)
+    work_done(
+        SIGNING_SECONDS,
+        SIGNING_BYTES,
+        mime_type=media_format.mime_type,
+        size=source.size,
+        started=started,
+    )
     return StoredMedia(key, signed, provenance)
 
 

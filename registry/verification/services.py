@@ -7,6 +7,7 @@ reported in ``recovered`` and the ``provenance`` check warns (never passes).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +23,7 @@ from registry.intake.sniff import sniff
 from registry.intake.spool import SpooledFile
 from registry.media.citations import by_hash
 from registry.media.models import MediaAsset
-from registry.metrics import timed_verification
+from registry.metrics import VERIFICATION_BYTES, VERIFICATION_SECONDS, work_done
 from registry.provenance.recovery import Recovery, recover_file
 from registry.records.public import creation_disclosure
 from registry.verification import checks
@@ -154,7 +155,6 @@ def _recovered(recovery: Recovery, viewer_org_id: str | None) -> Recovered | Non
     )
 
 
-@timed_verification
 def verify_file(
     session: Session,
     *,
@@ -165,6 +165,7 @@ def verify_file(
 ) -> VerifyResult:
     """The verdict on one file (only read: nothing is stored). ``viewer_org_id`` is the
     caller's organization (None: anonymous), which alone sees links to its own media."""
+    started = time.perf_counter()
     now = now or utcnow()
     media_format = sniff(source.path)
     report = read_manifest(
@@ -227,7 +228,7 @@ def verify_file(
     sentence = summarize(verdict, results, summary, ai=ai)
     if asset is not None and asset.takedown_requested_at is not None:
         sentence += " A takedown of this file was requested when a grant it cites was revoked."
-    return VerifyResult(
+    result = VerifyResult(
         verdict=verdict,
         summary=sentence,
         labelled_ai_generated=labelled,
@@ -255,3 +256,11 @@ def verify_file(
             session, report, asset.id if asset else None, recovered=recovered
         ),
     )
+    work_done(
+        VERIFICATION_SECONDS,
+        VERIFICATION_BYTES,
+        mime_type=media_format.mime_type,
+        size=source.size,
+        started=started,
+    )
+    return result
