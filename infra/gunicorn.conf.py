@@ -42,12 +42,9 @@ loglevel = os.environ.get("REGISTRY_LOG_LEVEL", "info")
 def when_ready(server):  # type: ignore[no-untyped-def]
     metrics_bind = os.environ.get("REGISTRY_METRICS_BIND")
     if metrics_bind:  # /metrics on a port of its own (no token), served by the master
-        from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+        from registry.metrics import serve, summed_registry
 
-        host, _, metrics_port = metrics_bind.rpartition(":")
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        start_http_server(int(metrics_port), addr=host or "127.0.0.1", registry=registry)
+        serve(metrics_bind, summed_registry())
         server.log.info("metrics are served on %s", metrics_bind)
     base = f"http://{bind[0]}"
     server.log.info("Consent Registry is serving on %s", base)

@@ -146,14 +146,16 @@ def _unavailable_database(context: sa.engine.ExceptionContext) -> BaseException 
 
     Pool pre-pings are left alone: the pool reconnects when one fails.
     """
-    if context.is_pre_ping or not isinstance(context.sqlalchemy_exception, sa.exc.OperationalError):
-        error = context.sqlalchemy_exception
-        # A constraint refusing a row is an answer (a conflict), not a database failure.
-        if not context.is_pre_ping and not isinstance(error, sa.exc.IntegrityError):
-            DATABASE_ERRORS.labels(type(error).__name__).inc()
+    if context.is_pre_ping:
         return None
-    DATABASE_ERRORS.labels("OperationalError").inc()
-    return ServiceUnavailable("the database is not available; retry later")
+    error = context.sqlalchemy_exception
+    if isinstance(error, sa.exc.OperationalError):
+        DATABASE_ERRORS.labels("OperationalError").inc()
+        return ServiceUnavailable("the database is not available; retry later")
+    # A constraint refusing a row is an answer (a conflict), not a database failure.
+    if not isinstance(error, sa.exc.IntegrityError):
+        DATABASE_ERRORS.labels(type(error).__name__).inc()
+    return None
 
 
 def _configure_sqlite(engine: Engine) -> None:

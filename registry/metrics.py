@@ -30,7 +30,14 @@ import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    multiprocess,
+    start_http_server,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -78,14 +85,16 @@ RATE_LIMITED = Counter(
     "registry_rate_limit_rejections", "Requests refused by a rate or cost limit", ["limit"]
 )
 DATABASE_ERRORS = Counter(
-    "registry_database_errors", "Database operational errors (answered 503)", ["kind"]
+    "registry_database_errors",
+    "Database errors by exception class (OperationalError: answered 503)",
+    ["kind"],
 )
 STORAGE_ERRORS = Counter(
     "registry_storage_errors", "Media storage (S3) errors, by the error they became", ["kind"]
 )
 WEBHOOK_DELIVERIES = Counter(
     "registry_webhook_deliveries",
-    "Webhook delivery attempts by outcome (delivered, retry, gone, failed)",
+    "Webhook delivery attempts by outcome (delivered, refused, unreachable, gone)",
     ["outcome"],
 )
 
@@ -105,6 +114,23 @@ def work_done(
     media_type = media_type_label(mime_type)
     seconds.labels(media_type).observe(time.perf_counter() - started)
     bytes_.labels(media_type).inc(size)
+
+
+def summed_registry() -> CollectorRegistry:
+    """The samples of every process writing to ``PROMETHEUS_MULTIPROC_DIR``, added up."""
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
+
+
+def serve(bind: str, registry: CollectorRegistry | None = None) -> None:
+    """Serve ``registry`` (None: this process's default one) over HTTP on ``bind``
+    (``host:port``, loopback without a host), from a daemon thread: the gunicorn master's
+    ``REGISTRY_METRICS_BIND`` and the worker's ``REGISTRY_WORKER_METRICS_BIND``."""
+    host, _, port = bind.rpartition(":")
+    start_http_server(
+        int(port), addr=host or "127.0.0.1", registry=REGISTRY if registry is None else registry
+    )
 
 
 def counted_token(kind: str) -> Callable[[Callable[P, R]], Callable[P, R]]:

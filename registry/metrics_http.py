@@ -15,7 +15,6 @@ import hmac
 import os
 import time
 from collections.abc import Iterable, Iterator
-from datetime import UTC
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -26,15 +25,14 @@ from prometheus_client import (
     CollectorRegistry,
     ProcessCollector,
     generate_latest,
-    multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlmodel import col
 
-from registry.db import utcnow
+from registry.db import READ_ONLY, utcnow
 from registry.errors import NotFound, Unauthorized
-from registry.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from registry.metrics import HTTP_LATENCY, HTTP_REQUESTS, summed_registry
 from registry.state import app_state, state_of
 from registry.webhooks.models import WebhookDelivery
 
@@ -101,10 +99,12 @@ class _ScrapeTime(Collector):
         query = sa.select(sa.func.count(), sa.func.min(col(WebhookDelivery.next_attempt_at))).where(
             col(WebhookDelivery.state) == "pending"
         )
-        with state.database.engine.connect() as connection:
+        # Read-only: on SQLite a scrape must not queue behind writers (BEGIN IMMEDIATE).
+        with state.database.engine.connect().execution_options(**{READ_ONLY: True}) as connection:
             count, earliest = connection.execute(query).one()
         depth.add_metric([], float(count))
-        overdue = (now - _aware(earliest)).total_seconds() if earliest is not None else 0.0
+        # UTCDateTime's result processing applies to min() too: earliest is aware.
+        overdue = (now - earliest).total_seconds() if earliest is not None else 0.0
         oldest.add_metric([], max(0.0, overdue))
         yield depth
         yield oldest
@@ -118,10 +118,6 @@ class _ScrapeTime(Collector):
         yield ages
 
 
-def _aware(moment: Any) -> Any:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 class _MasterProcess(ProcessCollector):
     """The gunicorn master's process metrics (its pid is the worker's parent)."""
 
@@ -129,19 +125,17 @@ class _MasterProcess(ProcessCollector):
         super().__init__(namespace="registry_master", pid=os.getppid, registry=registry)
 
 
-def registry_for_scrape(app: Flask | None) -> CollectorRegistry:
+def registry_for_scrape(app: Flask) -> CollectorRegistry:
     """The samples of every process (multiprocess mode) or of this one, and the scrape-time
     gauges of ``app``."""
     if os.environ.get(MULTIPROC_ENV):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        registry = summed_registry()
         ProcessCollector(registry=registry)  # the worker answering
         _MasterProcess(registry)
     else:
         registry = CollectorRegistry()
         registry.register(_Default())
-    if app is not None:
-        registry.register(_ScrapeTime(app))
+    registry.register(_ScrapeTime(app))
     return registry
 
 

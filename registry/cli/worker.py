@@ -58,10 +58,9 @@ def worker() -> None:
     logs.configure(settings.log_format, settings.log_level)
     settings.check_production()
     if settings.worker_metrics_bind:  # its own /metrics (a separate pod or container)
-        from prometheus_client import start_http_server
+        from registry.metrics import serve
 
-        host, _, port = settings.worker_metrics_bind.rpartition(":")
-        start_http_server(int(port), addr=host or "127.0.0.1")
+        serve(settings.worker_metrics_bind)
     database = Database(url=settings.database_url, pool_size=settings.worker_concurrency + 2)
     stop = threading.Event()
 
