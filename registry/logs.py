@@ -28,7 +28,6 @@ from gunicorn.glogging import Logger as _GunicornBaseLogger
 
 FORMATS = ("json", "text")
 FORMAT_ENV = "REGISTRY_LOG_FORMAT"
-LEVEL_ENV = "REGISTRY_LOG_LEVEL"
 # What an access line holds besides the event (passed as ``extra`` on the log record).
 ACCESS_FIELDS = ("method", "path", "status", "duration_ms", "bytes", "request_id", "protocol")
 _MAX_PATH = 256
@@ -61,9 +60,11 @@ def formatter(fmt: str) -> structlog.stdlib.ProcessorFormatter:
     )
 
 
-def configure(fmt: str | None = None, level: str | None = None) -> None:
-    """Process-wide: the root logger writes to stderr through :func:`formatter`."""
-    fmt = fmt or os.environ.get(FORMAT_ENV, "json")
+def configure(fmt: str, level: str) -> None:
+    """Process-wide: the root logger writes to stderr through :func:`formatter`.
+
+    Its callers pass the settings (``registry worker``) or the environment's raw values
+    (``GunicornLogger``), which is why the format is checked here."""
     if fmt not in FORMATS:
         raise ValueError(f"{FORMAT_ENV} must be one of {', '.join(FORMATS)}")
     global _installed
@@ -74,7 +75,7 @@ def configure(fmt: str | None = None, level: str | None = None) -> None:
         root.removeHandler(_installed)
     root.addHandler(handler)
     _installed = handler
-    root.setLevel((level or os.environ.get(LEVEL_ENV, "info")).upper())
+    root.setLevel(level.upper())
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -197,6 +198,9 @@ class GunicornLogger(_GunicornBaseLogger):
     mode each request is one object (see the module docstring).
     """
 
+    # The access log's handlers when all are BufferedLines (the fast path), else None.
+    _buffers: list[BufferedLines] | None = None
+
     def setup(self, cfg: Any) -> None:
         for handler in self._buffered():  # a reload: the base setup drops them
             handler.flush()
@@ -218,6 +222,8 @@ class GunicornLogger(_GunicornBaseLogger):
                     buffered.setFormatter(handler.formatter)
                     self.access_log.removeHandler(handler)
                     self.access_log.addHandler(buffered)
+        buffers = self._buffered()
+        self._buffers = buffers if len(buffers) == len(self.access_log.handlers) > 0 else None
 
     def reopen_files(self) -> None:
         """SIGUSR1 (logrotate): also reopen the access log file a ``BufferedLines`` wraps,
@@ -256,11 +262,10 @@ class GunicornLogger(_GunicornBaseLogger):
             "request_id": request_id,
             "protocol": environ.get("SERVER_PROTOCOL"),
         }
-        buffers = [h for h in self.access_log.handlers if isinstance(h, BufferedLines)]
-        if not buffers or len(buffers) != len(self.access_log.handlers):
+        if self._buffers is None:
             self.access_log.info("access", extra=fields)
             return
         # The fast path: the line AccessJsonFormatter would make, without a LogRecord.
         line = access_line(fields, event="access", level="info", logger=self.access_log.name)
-        for handler in buffers:
+        for handler in self._buffers:
             handler.add(line)

@@ -14,7 +14,7 @@ import os
 import re
 
 import structlog
-from flask import Flask, Response, g, has_request_context
+from flask import Flask, Response, g, has_request_context, request
 
 HEADER = "X-Request-ID"
 MAX_LENGTH = 128
@@ -36,10 +36,8 @@ def current() -> str | None:
 
 
 def _begin() -> None:
-    from flask import request
-
     g.request_id = accept(request.headers.get(HEADER))
-    structlog.contextvars.clear_contextvars()
+    # The only key ever bound; _end cleared the context after the thread's previous request.
     structlog.contextvars.bind_contextvars(request_id=g.request_id)
 
 
