@@ -41,7 +41,10 @@ loglevel = os.environ.get("REGISTRY_LOG_LEVEL", "info")
 
 def when_ready(server):  # type: ignore[no-untyped-def]
     metrics_bind = os.environ.get("REGISTRY_METRICS_BIND")
-    if metrics_bind:  # /metrics on a port of its own (no token), served by the master
+    # /metrics on a port of its own (no token), served by the master: the workers' counters
+    # and histograms only. The scrape-time gauges and the process metrics are collected by
+    # the worker answering the token route (metrics_http.registry_for_scrape), and only there.
+    if metrics_bind:
         from registry.metrics import serve, summed_registry
 
         serve(metrics_bind, summed_registry())

@@ -6,7 +6,9 @@ hooks), and serves the samples: summed over gunicorn's processes in multi-proces
 (``PROMETHEUS_MULTIPROC_DIR``, set by ``infra/gunicorn.conf.py``), with the gauges read at
 scrape time (outbox depth, status-list token ages) and the answering worker's and the
 master's process metrics. ``/metrics`` needs ``Authorization: Bearer <REGISTRY_METRICS_TOKEN>``
-when that is set; in production without it the route answers 404.
+when that is set; in production without it the route answers 404. The gauges and process
+metrics are served here only: the master's separate port (``REGISTRY_METRICS_BIND``) holds
+the workers' counters and histograms.
 """
 
 from __future__ import annotations
