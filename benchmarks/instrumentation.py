@@ -118,17 +118,13 @@ def main() -> int:
         common = {"REGISTRY_DATABASE_URL": url, "REGISTRY_DATABASE_POOL_SIZE": str(args.threads)}
         servers = {
             "off": stack.enter_context(
-                gunicorn(
-                    {**common, "REGISTRY_METRICS_ENABLED": "false", "REGISTRY_LOG_FORMAT": "text"},
-                    workers=args.workers,
-                    threads=args.threads,
-                )
+                gunicorn({**common, **PARTS["off"]}, workers=args.workers, threads=args.threads)
             ),
             "on": stack.enter_context(
                 gunicorn(
                     {
                         **common,
-                        "REGISTRY_LOG_FORMAT": "json",
+                        **PARTS["all (production)"],
                         "REGISTRY_LOG_LEVEL": "info",
                         "REGISTRY_ACCESS_LOG": str(Path(tmp) / "access.jsonl"),
                     },

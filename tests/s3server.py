@@ -19,12 +19,15 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+if TYPE_CHECKING:
+    from registry.settings import Settings
 
 # SeaweedFS answers anonymously when it has no identities; boto3 still needs something to sign.
 ACCESS_KEY_ID = "any"
@@ -302,6 +305,19 @@ def empty_and_delete_bucket(client: Any, bucket: str) -> None:
     for upload in uploads:
         client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
     client.delete_bucket(Bucket=bucket)
+
+
+def use_s3(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, endpoint_url: str, bucket: str
+) -> Settings:
+    """``settings`` storing media in ``bucket`` of the server at ``endpoint_url``; the
+    credentials, which SeaweedFS does not check, come from the environment as in production."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+    settings.storage = "s3"
+    settings.s3_endpoint_url = endpoint_url
+    settings.s3_bucket = bucket
+    return settings
 
 
 @pytest.fixture(scope="session")

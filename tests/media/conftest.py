@@ -13,6 +13,7 @@ from flask import Flask
 from registry.settings import Settings
 from registry.state import state_of
 from tests.factories import GENERATOR, Studio
+from tests.s3server import use_s3
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -30,11 +31,7 @@ def settings(  # type: ignore[override]
     settings.max_upload_bytes = 8 * 1024 * 1024
     if storage_backend == "s3":
         server = request.getfixturevalue("s3_server")
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "any")
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "any")
-        settings.storage = "s3"
-        settings.s3_endpoint_url = server.endpoint_url
-        settings.s3_bucket = request.getfixturevalue("s3_bucket")
+        use_s3(settings, monkeypatch, server.endpoint_url, request.getfixturevalue("s3_bucket"))
     return settings
 
 

@@ -14,6 +14,7 @@ import registry.models  # noqa: F401  (every table: foreign keys resolve)
 from registry.auth.services import create_client, create_organization
 from registry.db import Database
 from tests.factories import ALL_SCOPES, approved_generator, grant_body
+from tests.media.conftest import metadata
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 AUDIO = ASSETS / "tone.mp3"
@@ -81,22 +82,11 @@ class Api:
         return self.http.post("/v1/grants", json=body, headers={**self.auth, **headers})
 
     def sign(self, grant_id: str, path: Path = AUDIO) -> dict[str, Any]:
-        meta = {
-            "grants": [
-                {
-                    "grant_id": grant_id,
-                    "modalities": ["voice"],
-                    "purpose": "advertising",
-                    "territory": "US",
-                }
-            ],
-            "generator": {"name": "VoiceForge", "version": "2.1"},
-        }
         with path.open("rb") as handle:
             response = self.http.post(
                 "/v1/media",
                 files={"file": (path.name, handle, "audio/mpeg")},
-                data={"metadata": json.dumps(meta)},
+                data={"metadata": json.dumps(metadata(grant_id))},
                 headers=self.auth,
             )
         assert response.status_code == 201, response.text

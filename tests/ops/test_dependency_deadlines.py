@@ -29,7 +29,7 @@ from registry.state import state_of
 from tests.factories import Studio, assert_problem
 from tests.media import assets
 from tests.media.conftest import metadata, sign_upload
-from tests.s3server import S3Server, find_weed, pick_ports
+from tests.s3server import S3Server, find_weed, pick_ports, use_s3
 
 Counts = Callable[[], dict[str, int]]
 S3_READ_TIMEOUT = 1.0
@@ -65,13 +65,9 @@ def frozen(server: S3Server) -> Iterator[None]:
 def settings(  # type: ignore[override]
     settings: Settings, own_s3: S3Server, monkeypatch: pytest.MonkeyPatch
 ) -> Settings:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "any")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "any")
     bucket = f"frozen-{uuid.uuid4().hex[:12]}"
     own_s3.client().create_bucket(Bucket=bucket)
-    settings.storage = "s3"
-    settings.s3_endpoint_url = own_s3.endpoint_url
-    settings.s3_bucket = bucket
+    use_s3(settings, monkeypatch, own_s3.endpoint_url, bucket)
     settings.s3_read_timeout = S3_READ_TIMEOUT
     settings.s3_connect_timeout = S3_READ_TIMEOUT
     settings.s3_max_attempts = S3_MAX_ATTEMPTS

@@ -20,6 +20,7 @@ from registry.settings import Settings
 from registry.state import state_of
 from tests.factories import Studio
 from tests.media.conftest import metadata, sign_upload
+from tests.s3server import use_s3
 
 AUDIO = Path(__file__).resolve().parents[1] / "assets" / "tone.mp3"
 
@@ -29,12 +30,7 @@ def s3_settings(
     settings: Settings, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Settings:
     server = request.getfixturevalue("s3_server")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "any")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "any")
-    settings.storage = "s3"
-    settings.s3_endpoint_url = server.endpoint_url
-    settings.s3_bucket = request.getfixturevalue("s3_bucket")
-    return settings
+    return use_s3(settings, monkeypatch, server.endpoint_url, request.getfixturevalue("s3_bucket"))
 
 
 # botocore's, httpx's and the threads' instrumentations patch the process once, with the
